@@ -1,0 +1,38 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+{
+    "name": "Distribution Sync",
+    "summary": "Exactly-once channel sync: messages, bindings, exception inbox, "
+    "ownership rules, mappings and validation before posting",
+    "version": "18.0.1.0.0",
+    "category": "Sales/Sales",
+    "website": "https://github.com/distribution-sync/distribution_sync",
+    "author": "distribution_sync maintainers",
+    "maintainers": ["distribution-sync"],
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    "application": True,
+    "installable": True,
+    "depends": ["queue_job", "mail", "sale_management", "stock", "account"],
+    "external_dependencies": {"python": ["cryptography", "requests"]},
+    "data": [
+        "security/distribution_sync_security.xml",
+        "security/ir.model.access.csv",
+        "data/queue_job_data.xml",
+        "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
+        "data/product_product_data.xml",
+        "views/distribution_sync_backend_views.xml",
+        "views/distribution_sync_message_views.xml",
+        "views/distribution_sync_exception_views.xml",
+        "views/distribution_sync_binding_views.xml",
+        "views/distribution_sync_mapping_views.xml",
+        "views/distribution_sync_ownership_views.xml",
+        "views/distribution_sync_validation_rule_views.xml",
+        "views/distribution_sync_audit_views.xml",
+        "views/sale_order_views.xml",
+        "views/distribution_sync_menus.xml",
+        "wizards/distribution_sync_message_dry_run_views.xml",
+    ],
+    "demo": ["demo/distribution_sync_demo.xml"],
+}

@@ -1,0 +1,301 @@
+"""Canonical order form: what channel mappers produce and the Odoo importer consumes.
+
+``parse_order`` validates and normalises such a dict; every error names the path of
+the offending key (``lines[1].quantity``) so a person can find it in the payload.
+"""
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from .errors import PayloadError
+from .money import to_decimal
+
+_MISSING = object()
+
+_ISO_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
+
+ADDRESS_KEYS = (
+    "name",
+    "street",
+    "street2",
+    "city",
+    "zip",
+    "state_code",
+    "country_code",
+    "phone",
+    "email",
+)
+
+
+def parse_datetime(value) -> datetime:
+    """Parse ISO 8601 (offset, "Z", or none meaning UTC) into an aware UTC datetime.
+
+    Accepts any number of fractional digits (truncated to microseconds) and
+    ``datetime`` objects. Raises ``PayloadError`` for anything else.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        match = _ISO_RE.match(value.strip())
+        if not match:
+            raise PayloadError(f"{value!r} is not an ISO 8601 date-time.", value=value)
+        year, month, day, hour, minute, second, fraction, offset = match.groups()
+        try:
+            tzinfo = None
+            if offset and offset.upper() != "Z":
+                digits = offset[1:].replace(":", "")
+                delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+                tzinfo = timezone(-delta if offset[0] == "-" else delta)
+            elif offset:
+                tzinfo = timezone.utc
+            parsed = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                int((fraction or "0")[:6].ljust(6, "0")),
+                tzinfo=tzinfo,
+            )
+        except ValueError as exc:
+            raise PayloadError(
+                f"{value!r} is not a valid date-time: {exc}.", value=value
+            ) from exc
+    else:
+        raise PayloadError(f"{value!r} is not an ISO 8601 date-time.", value=value)
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        raise PayloadError(
+            f"{value!r} is out of the supported date range.", value=value
+        ) from None
+
+
+def is_stale(incoming_updated_at, applied_updated_at) -> bool:
+    """True only when both are known and the incoming version is older.
+
+    An equal timestamp is not stale: replaying the same version must stay idempotent.
+    Any falsy value (None, or False from an empty Odoo field) counts as unknown.
+    """
+    if not incoming_updated_at or not applied_updated_at:
+        return False
+    return parse_datetime(incoming_updated_at) < parse_datetime(applied_updated_at)
+
+
+def to_jsonable(obj):
+    """Recursively turn ``Decimal`` into str and datetimes into ISO strings."""
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, dict):
+        return {key: to_jsonable(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(value) for value in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(to_jsonable(value) for value in obj)
+    return obj
+
+
+# Field parsers for mappers and the spec tables below: each takes (value, path),
+# returns the normalised value and raises PayloadError naming ``path``. A null value
+# means "absent" and is handled by the callers, except in clean_identifier.
+
+
+def _error(path, problem, value=None):
+    return PayloadError(f"{path}: {problem}", value=value, path=path)
+
+
+def _missing(path):
+    return PayloadError(
+        f"Missing required field {path}.",
+        path=path,
+        hint="Add it to the payload or fix the channel mapping.",
+    )
+
+
+def clean_text(value, path):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _error(path, f"expected text, got {value!r}.", value)
+    text = str(value).strip()
+    return text or None
+
+
+def clean_identifier(value, path):
+    # Floats are refused: large ids lose digits on the way through a float.
+    text = None if value is None else clean_text(value, path)
+    if text is None:
+        raise _missing(path)
+    return text
+
+
+def clean_decimal(value, path):
+    try:
+        return to_decimal(value)
+    except (PayloadError, TypeError, ValueError):
+        raise _error(path, f"{value!r} is not a number.", value) from None
+
+
+def clean_bool(value, path):
+    if not isinstance(value, bool):
+        raise _error(path, f"expected true or false, got {value!r}.", value)
+    return value
+
+
+def clean_datetime(value, path):
+    try:
+        return parse_datetime(value)
+    except PayloadError:
+        raise _error(path, f"{value!r} is not an ISO 8601 date-time.", value) from None
+
+
+def clean_email(value, path):
+    text = clean_text(value, path)
+    return text.lower() if text else None
+
+
+def clean_upper(value, path):
+    text = clean_text(value, path)
+    return text.upper() if text else None
+
+
+def _object(value, path):
+    if not isinstance(value, dict):
+        raise _error(path, f"expected an object, got {value!r}.", value)
+    return value
+
+
+def _list(value, path):
+    if not isinstance(value, list):
+        raise _error(path, f"expected a list, got {value!r}.", value)
+    return value
+
+
+def _normalise(data, path, spec):
+    """Copy ``data`` applying ``spec`` = {key: (parser, required, default)}.
+
+    Keys not in ``spec`` are kept untouched; absent or null optional keys get the
+    default so consumers can index every known key.
+    """
+    result = dict(data)
+    for key, (parser, required, default) in spec.items():
+        key_path = f"{path}.{key}" if path else key
+        value = data.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                raise _missing(key_path)
+            result[key] = default() if callable(default) else default
+            continue
+        result[key] = parser(value, key_path)
+    return result
+
+
+def _sub_object(spec):
+    def parse(value, path):
+        return _normalise(_object(value, path), path, spec)
+
+    return parse
+
+
+def _sub_list(item_parser, *, non_empty=False):
+    def parse(value, path):
+        items = _list(value, path)
+        if non_empty and not items:
+            raise _error(path, "must contain at least one item.", value)
+        return [
+            item_parser(item, f"{path}[{index}]") for index, item in enumerate(items)
+        ]
+
+    return parse
+
+
+def _positive(value, path):
+    number = clean_decimal(value, path)
+    if number <= 0:
+        raise _error(path, f"must be greater than zero, got {value!r}.", value)
+    return number
+
+
+_ZERO = Decimal(0)
+
+TAX_SPEC = {
+    "name": (clean_text, False, None),
+    "rate": (clean_decimal, True, None),
+    "amount": (clean_decimal, False, None),
+}
+_taxes = _sub_list(_sub_object(TAX_SPEC))
+
+SHIPPING_SPEC = {
+    "code": (clean_text, False, None),
+    "title": (clean_text, False, None),
+    "price": (clean_decimal, True, None),
+    "discount_amount": (clean_decimal, False, _ZERO),
+    "taxes": (_taxes, False, list),
+}
+
+LINE_SPEC = {
+    "external_id": (clean_text, False, None),
+    "sku": (clean_text, False, None),
+    "barcode": (clean_text, False, None),
+    "name": (clean_text, False, None),
+    "quantity": (_positive, True, None),
+    "uom": (clean_text, False, None),
+    "price_unit": (clean_decimal, True, None),
+    "discount_amount": (clean_decimal, False, _ZERO),
+    "taxes": (_taxes, False, list),
+}
+
+CUSTOMER_SPEC = {
+    "external_id": (clean_text, False, None),
+    "email": (clean_email, False, None),
+    "phone": (clean_text, False, None),
+    "name": (clean_text, False, None),
+    "company_name": (clean_text, False, None),
+    "is_company": (clean_bool, False, False),
+}
+
+ADDRESS_SPEC = {key: (clean_text, False, None) for key in ADDRESS_KEYS}
+ADDRESS_SPEC["country_code"] = (clean_upper, False, None)
+ADDRESS_SPEC["email"] = (clean_email, False, None)
+
+ORDER_SPEC = {
+    "external_id": (clean_identifier, True, None),
+    "name": (clean_text, False, None),
+    "updated_at": (clean_datetime, False, None),
+    "currency": (clean_upper, False, None),
+    "taxes_included": (clean_bool, False, False),
+    "financial_status": (clean_text, False, None),
+    "total": (clean_decimal, False, None),
+    "note": (clean_text, False, None),
+    "customer": (_sub_object(CUSTOMER_SPEC), False, None),
+    "billing_address": (_sub_object(ADDRESS_SPEC), False, None),
+    "shipping_address": (_sub_object(ADDRESS_SPEC), False, None),
+    "lines": (_sub_list(_sub_object(LINE_SPEC), non_empty=True), True, None),
+    "shipping": (_sub_list(_sub_object(SHIPPING_SPEC)), False, list),
+}
+
+
+def parse_order(data: dict) -> dict:
+    """Validate and normalise a canonical order; returns a new dict.
+
+    Required: ``external_id`` (text or int) and a non-empty ``lines`` list whose items
+    need ``quantity`` (> 0) and ``price_unit``. Amounts become ``Decimal``,
+    ``updated_at`` an aware UTC datetime, ``currency`` and country codes upper case,
+    emails lower case; absent optional keys get their default (None, False, 0 or
+    []); unknown keys are kept untouched. Raises ``PayloadError`` naming the path.
+    """
+    if not isinstance(data, dict):
+        raise PayloadError(
+            f"The order payload must be an object, got {type(data).__name__}.",
+            value=data,
+        )
+    return _normalise(data, "", ORDER_SPEC)

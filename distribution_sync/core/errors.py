@@ -1,0 +1,144 @@
+"""Exceptions carrying what a person needs to fix a failed sync.
+
+Every error has a ``category`` (how the message inbox groups it), the offending
+``value`` and a ``hint`` saying what to do. ``str(error)`` is the full message.
+"""
+
+from decimal import Decimal
+
+# Lower-case nouns used inside sentences; the selection labels live in mapping.py
+# (which imports this module, hence the separate table).
+MAPPING_TYPE_NOUNS = {
+    "uom": "unit of measure",
+    "tax": "tax",
+    "status": "status code",
+    "carrier": "carrier / service",
+    "payment_method": "payment method",
+    "country": "country",
+    "state": "state / province",
+    "payment_term": "payment term",
+    "product": "product alias",
+}
+
+CATEGORIES = (
+    ("validation", "Validation"),
+    ("mapping", "Missing mapping"),
+    ("conflict", "Ownership conflict"),
+    ("transient", "Temporary failure"),
+    ("duplicate", "Duplicate"),
+)
+
+
+def format_number(value) -> str:
+    """Render a number without exponent or trailing zeros (Decimal 1.50 -> "1.5")."""
+    if isinstance(value, Decimal) and value.is_finite():
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    return str(value)
+
+
+class SyncError(Exception):
+    """Base of all sync errors; ``str(e)`` is the message."""
+
+    category = "validation"
+
+    def __init__(self, message, *, value=None, hint=""):
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self.hint = hint or ""
+
+    def __str__(self):
+        return self.message
+
+
+class MappingMissing(SyncError):
+    """No mapping exists for an external code."""
+
+    category = "mapping"
+    default_hint = "Create it under Configuration > Mappings, then retry."
+
+    def __init__(self, mapping_type, code, hint=""):
+        self.mapping_type = mapping_type
+        self.code = code
+        hint = hint or self.default_hint
+        noun = MAPPING_TYPE_NOUNS.get(mapping_type, mapping_type)
+        super().__init__(
+            f'No mapping for {noun} "{code}". {hint}', value=code, hint=hint
+        )
+
+
+class FractionalQuantity(SyncError):
+    """A unit conversion produced a quantity that is not a whole number of units."""
+
+    category = "mapping"
+
+    def __init__(self, quantity, factor, result):
+        self.quantity = quantity
+        self.factor = factor
+        self.result = result
+        hint = "fix the pack-size mapping or the order."
+        super().__init__(
+            f"{format_number(quantity)} × {format_number(factor)} = "  # noqa: RUF001
+            f"{format_number(result)} is not a whole number of units; {hint}",
+            value=result,
+            hint=hint,
+        )
+
+
+class ValidationFailed(SyncError):
+    """One or more blocking validation rules failed."""
+
+    category = "validation"
+
+    def __init__(self, failures):
+        self.failures = list(failures)
+        super().__init__(
+            "; ".join(failure.message for failure in self.failures),
+            value=None,
+            hint="Correct the document or the rule, then retry.",
+        )
+
+
+class OwnershipConflict(SyncError):
+    """The channel changed fields that Odoo owns; nothing of them was applied."""
+
+    category = "conflict"
+
+    def __init__(self, entity, fields):
+        self.entity = entity
+        self.fields = tuple(sorted(fields))
+        noun = "field" if len(self.fields) == 1 else "fields"
+        super().__init__(
+            f"Odoo owns {entity} {noun} {', '.join(self.fields)}; "
+            "the change from the channel was not applied.",
+            value=list(self.fields),
+            hint="Make the change in Odoo, or change the ownership rule if the "
+            "channel should own these fields.",
+        )
+
+
+class PayloadError(SyncError):
+    """Malformed or missing data in a payload; ``path`` names the key when known."""
+
+    category = "validation"
+
+    def __init__(self, message, *, value=None, hint="", path=None):
+        super().__init__(message, value=value, hint=hint)
+        self.path = path
+
+
+class TransientError(SyncError):
+    """A failure that should go away by itself (rate limit, outage, timeout)."""
+
+    category = "transient"
+
+    def __init__(self, message, *, value=None, hint="", retry_after=None):
+        super().__init__(message, value=value, hint=hint)
+        self.retry_after = retry_after
+
+
+class DuplicateDocument(SyncError):
+    """The document already exists (same external id or idempotency key)."""
+
+    category = "duplicate"

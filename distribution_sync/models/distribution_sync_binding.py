@@ -1,0 +1,170 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import mute_logger
+
+from ..core.canonical import is_stale
+
+
+class DistributionSyncBinding(models.Model):
+    """One outside record ↔ one Odoo record, for one backend.
+
+    Both directions are unique in the database, so two workers binding the
+    same outside id at once end with one binding (the second one fails and
+    its job is retried, then finds the binding).
+    """
+
+    _name = "distribution.sync.binding"
+    _description = "Distribution Sync Binding"
+    _order = "sync_date desc, id desc"
+
+    backend_id = fields.Many2one(
+        "distribution.sync.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True
+    )
+    res_model = fields.Char(string="Odoo model", required=True, index=True)
+    res_id = fields.Many2oneReference(
+        model_field="res_model", string="Odoo record ID", required=True, index=True
+    )
+    external_id = fields.Char(required=True, index=True)
+    external_name = fields.Char(help="Number or name in the outside system.")
+    sync_date = fields.Datetime(string="Last sync", readonly=True)
+    remote_updated_at = fields.Datetime(
+        readonly=True, help="Last change in the outside system that was applied."
+    )
+    payload_digest = fields.Char(
+        readonly=True, help="Digest of the last applied payload (unchanged = skip)."
+    )
+    record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
+
+    _sql_constraints = [
+        (
+            "external_uniq",
+            "unique(backend_id, res_model, external_id)",
+            "This outside record is already bound to an Odoo record.",
+        ),
+        (
+            "record_uniq",
+            "unique(backend_id, res_model, res_id)",
+            "This Odoo record is already bound for this backend.",
+        ),
+    ]
+
+    def _compute_record_name(self):
+        for binding in self:
+            record = binding._record()
+            binding.record_name = record.display_name if record else False
+
+    def _record(self):
+        self.ensure_one()
+        if self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].browse(self.res_id).exists() or None
+
+    @api.model
+    def _find(self, backend, res_model, external_id):
+        return self.sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", res_model),
+                ("external_id", "=", str(external_id)),
+            ],
+            limit=1,
+        )
+
+    @api.model
+    def _find_record(self, backend, res_model, external_id):
+        """The bound Odoo record, or an empty recordset."""
+        binding = self._find(backend, res_model, external_id)
+        record = binding and binding._record()
+        return record or self.env[res_model]
+
+    @api.model
+    def _for_record(self, backend, record):
+        return self.sudo().search(
+            [
+                ("backend_id", "=", backend.id),
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ],
+            limit=1,
+        )
+
+    def _is_unchanged(self, digest):
+        """True when this exact payload was applied already."""
+        return bool(self) and bool(digest) and self.payload_digest == digest
+
+    def _is_stale(self, updated_at):
+        """True when ``updated_at`` is older than what was applied."""
+        return bool(self) and is_stale(
+            updated_at and updated_at.replace(tzinfo=None),
+            self.remote_updated_at,
+        )
+
+    @api.model
+    def _prepare_binding_vals(self, backend, record, external_id, **extra):
+        vals = {
+            "backend_id": backend.id,
+            "res_model": record._name,
+            "res_id": record.id,
+            "external_id": str(external_id),
+            "sync_date": fields.Datetime.now(),
+        }
+        if extra.get("updated_at"):
+            vals["remote_updated_at"] = extra["updated_at"].replace(tzinfo=None)
+        if extra.get("digest"):
+            vals["payload_digest"] = extra["digest"]
+        if extra.get("name"):
+            vals["external_name"] = extra["name"]
+        return vals
+
+    @api.model
+    def _bind(self, backend, record, external_id, **extra):
+        """Create or refresh the binding of ``record`` to ``external_id``.
+
+        A concurrent creation of the same binding raises the database's
+        unique violation: the caller's job is retried and then sees it.
+        """
+        binding = self._find(backend, record._name, external_id)
+        vals = self._prepare_binding_vals(backend, record, external_id, **extra)
+        if binding:
+            binding.sudo().write(vals)
+            return binding
+        # The savepoint keeps the transaction usable for the caller's error
+        # handling; the unique violation itself is the concurrency signal.
+        with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            return self.sudo().create(vals)
+
+    def action_unbind_reimport(self):
+        """Forget a binding whose Odoo record was deleted, and re-import it.
+
+        The last message of that outside record is replayed, so the record
+        is created again from the channel's data.
+        """
+        messages = self.env["distribution.sync.message"]
+        for binding in self:
+            if binding._record():
+                raise UserError(
+                    self.env._(
+                        "%(name)s still exists in Odoo: archive or delete it first.",
+                        name=binding.record_name,
+                    )
+                )
+            last = messages.search(
+                [
+                    ("backend_id", "=", binding.backend_id.id),
+                    ("direction", "=", "inbound"),
+                    ("external_id", "=", binding.external_id),
+                ],
+                limit=1,
+            )
+            binding.backend_id._audit(
+                "unbind", note=f"{binding.res_model},{binding.external_id}"
+            )
+            binding.sudo().unlink()
+            if last:
+                last.with_context(distribution_sync_force=True)._process_now()
+        return True

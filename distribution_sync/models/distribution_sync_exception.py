@@ -1,0 +1,301 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import hashlib
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import mute_logger
+
+from ..core import sla as core_sla
+
+CATEGORIES = [
+    ("mapping", "Mapping missing"),
+    ("validation", "Validation"),
+    ("conflict", "Ownership conflict"),
+    ("transient", "Channel unreachable"),
+    ("duplicate", "Duplicate"),
+    ("reconciliation", "Reconciliation"),
+    ("technical", "Technical"),
+]
+
+SEVERITY_BY_CATEGORY = {
+    "mapping": "error",
+    "validation": "error",
+    "conflict": "warning",
+    "transient": "critical",
+    "duplicate": "warning",
+    "reconciliation": "error",
+    "technical": "critical",
+}
+
+
+class DistributionSyncException(models.Model):
+    """The inbox people work in: one open record per problem.
+
+    The same problem raised again (same work, category and value) updates the
+    open record instead of adding one; a unique index on the open problems
+    keeps that true under concurrency. A later success of the same work
+    resolves it on its own.
+    """
+
+    _name = "distribution.sync.exception"
+    _description = "Distribution Sync Exception"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "state, sla_deadline, id desc"
+
+    name = fields.Char(required=True, tracking=True)
+    backend_id = fields.Many2one(
+        "distribution.sync.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True
+    )
+    message_id = fields.Many2one(
+        "distribution.sync.message", ondelete="set null", index=True
+    )
+    category = fields.Selection(CATEGORIES, required=True, index=True, tracking=True)
+    severity = fields.Selection(
+        [
+            ("info", "Info"),
+            ("warning", "Warning"),
+            ("error", "Error"),
+            ("critical", "Critical"),
+        ],
+        required=True,
+        default="error",
+    )
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved"), ("ignored", "Ignored")],
+        required=True,
+        default="open",
+        index=True,
+        tracking=True,
+    )
+    res_model = fields.Char(string="Document model", index=True)
+    res_id = fields.Many2oneReference(model_field="res_model", string="Document ID")
+    document_name = fields.Char(compute="_compute_document_name", string="Document")
+    value = fields.Char(help="The value that caused the problem.")
+    mapping_type = fields.Char(help="Kind of mapping that is missing, if any.")
+    hint = fields.Text(help="What to do.")
+    work_key = fields.Char(index=True)
+    problem_key = fields.Char(required=True, index=True)
+    occurrence_count = fields.Integer(string="Occurrences", default=1)
+    last_seen = fields.Datetime(default=fields.Datetime.now)
+    sla_deadline = fields.Datetime(index=True)
+    sla_status = fields.Selection(
+        [("on_time", "On time"), ("due_soon", "Due soon"), ("overdue", "Overdue")],
+        compute="_compute_sla",
+    )
+    age_hours = fields.Float(compute="_compute_sla", string="Age (hours)")
+    resolved_by_id = fields.Many2one("res.users", readonly=True)
+    resolved_date = fields.Datetime(readonly=True)
+    resolution_note = fields.Text()
+
+    def init(self):
+        # One open exception per problem, enforced where concurrency is decided.
+        self.env.cr.execute(
+            """CREATE UNIQUE INDEX IF NOT EXISTS
+               distribution_sync_exception_open_problem_uniq
+               ON distribution_sync_exception (problem_key) WHERE state = 'open'"""
+        )
+
+    def _compute_document_name(self):
+        for exc in self:
+            record = exc._document()
+            exc.document_name = record.display_name if record else False
+
+    @api.depends("create_date", "sla_deadline", "state")
+    def _compute_sla(self):
+        now = fields.Datetime.now()
+        for exc in self:
+            created = exc.create_date or now
+            exc.age_hours = core_sla.age_hours(created, now)
+            sla_hours = exc.backend_id.exception_sla_hours
+            exc.sla_status = (
+                core_sla.sla_status(created, now, sla_hours)
+                if exc.state == "open"
+                else "on_time"
+            )
+
+    def _document(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].browse(self.res_id).exists() or None
+
+    # ------------------------------------------------------------------ opening
+    @api.model
+    def _problem_key(self, backend, category, work_key, value, name):
+        basis = f"{backend.id}|{category}|{work_key or ''}|{value or name}"
+        return hashlib.sha256(basis.encode()).hexdigest()
+
+    @api.model
+    def _prepare_exception_vals(self, backend, category, name, **kw):
+        message = kw.get("message")
+        record = kw.get("record")
+        work_key = kw.get("work_key") or (message and message.work_key) or False
+        value = kw.get("value")
+        vals = {
+            "name": name,
+            "backend_id": backend.id,
+            "category": category,
+            "severity": kw.get("severity") or SEVERITY_BY_CATEGORY.get(category, "error"),
+            "message_id": message.id if message else False,
+            "value": str(value)[:250] if value not in (None, False, "") else False,
+            "hint": kw.get("hint") or False,
+            "mapping_type": kw.get("mapping_type") or False,
+            "work_key": work_key,
+            "problem_key": self._problem_key(backend, category, work_key, value, name),
+            "sla_deadline": fields.Datetime.now()
+            + timedelta(hours=backend.exception_sla_hours or 24),
+        }
+        if record:
+            vals.update(res_model=record._name, res_id=record.id)
+        return vals
+
+    @api.model
+    def _open(self, backend, category, name, **kw):
+        """Open (or refresh) the exception for one problem and return it."""
+        vals = self._prepare_exception_vals(backend, category, name, **kw)
+        exceptions = self.sudo()
+        existing = exceptions.search(
+            [("problem_key", "=", vals["problem_key"]), ("state", "=", "open")],
+            limit=1,
+        )
+        if not existing:
+            try:
+                with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                    exc = exceptions.with_context(
+                        mail_create_nolog=True, tracking_disable=True
+                    ).create(vals)
+                exc._schedule_owner_activity()
+                return exc
+            except psycopg2.errors.UniqueViolation:
+                existing = exceptions.search(
+                    [("problem_key", "=", vals["problem_key"]), ("state", "=", "open")],
+                    limit=1,
+                )
+        existing.write(
+            {
+                "occurrence_count": existing.occurrence_count + 1,
+                "last_seen": fields.Datetime.now(),
+                "message_id": vals["message_id"] or existing.message_id.id,
+                "name": vals["name"],
+            }
+        )
+        return existing
+
+    def _schedule_owner_activity(self):
+        for exc in self:
+            owner = exc.backend_id.responsible_user_id
+            if not owner or not owner.active or owner.share:
+                continue
+            exc.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.context_today(exc),
+                summary=exc.name[:100],
+                user_id=owner.id,
+            )
+
+    @api.model
+    def _auto_resolve(self, message):
+        """The work of ``message`` succeeded: close what it had raised."""
+        domain = [("state", "=", "open"), ("backend_id", "=", message.backend_id.id)]
+        if message.work_key:
+            domain += ["|", ("message_id", "=", message.id), ("work_key", "=", message.work_key)]
+        else:
+            domain.append(("message_id", "=", message.id))
+        exceptions = self.sudo().search(domain)
+        exceptions._close(
+            "resolved", note=self.env._("Resolved automatically: the work succeeded.")
+        )
+        return exceptions
+
+    def _close(self, state, note=None):
+        if not self:
+            return
+        self.write(
+            {
+                "state": state,
+                "resolved_by_id": self.env.user.id,
+                "resolved_date": fields.Datetime.now(),
+                "resolution_note": note or False,
+            }
+        )
+        self.activity_ids.sudo().action_feedback(feedback=note or state)
+
+    # ------------------------------------------------------------------ actions
+    def action_retry(self):
+        """Re-run the failed work of the linked message.
+
+        Runs at once in this transaction: a success resolves the exception
+        (and every open exception of the same work); a new failure keeps it
+        open with a fresh explanation.
+        """
+        for exc in self:
+            if exc.state != "open":
+                continue
+            message = exc.message_id
+            if not message:
+                raise UserError(
+                    self.env._("%s has no message to retry: resolve it by hand.", exc.name)
+                )
+            exc.backend_id._audit("retry", record=exc, note=message.display_name)
+            message.sudo().with_context(
+                distribution_sync_force=True
+            )._process_now()
+        return True
+
+    def action_resolve(self):
+        for exc in self:
+            exc.backend_id._audit("resolve", record=exc, note=exc.resolution_note)
+        self.filtered(lambda e: e.state == "open")._close(
+            "resolved", note=self.env._("Resolved by %s.", self.env.user.name)
+        )
+        return True
+
+    def action_ignore(self):
+        for exc in self:
+            exc.backend_id._audit("ignore", record=exc, note=exc.resolution_note)
+        self.filtered(lambda e: e.state == "open")._close(
+            "ignored", note=self.env._("Ignored by %s.", self.env.user.name)
+        )
+        return True
+
+    def action_reopen(self):
+        for exc in self.filtered(lambda e: e.state != "open"):
+            exc.backend_id._audit("reopen", record=exc)
+            exc.write({"state": "open", "resolved_by_id": False, "resolved_date": False})
+        return True
+
+    def action_open_document(self):
+        self.ensure_one()
+        record = self._document()
+        if not record:
+            raise UserError(self.env._("This exception concerns no document."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_create_mapping(self):
+        """Open a new mapping for the missing value, ready to fill in."""
+        self.ensure_one()
+        mapping_type = self.mapping_type or "product"
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "distribution.sync.mapping",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_backend_id": self.backend_id.id,
+                "default_external_code": self.value,
+                "default_mapping_type": mapping_type,
+                "distribution_sync_exception_id": self.id,
+            },
+        }

@@ -1,0 +1,594 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+from odoo import Command, api, models
+
+from ..core import validation as core_validation
+from ..core.errors import (
+    MappingMissing,
+    OwnershipConflict,
+    PayloadError,
+    ValidationFailed,
+)
+from ..core.money import money_compare, to_decimal
+
+PARTNER_FIELDS = ("name", "email", "phone", "street", "street2", "city", "zip")
+
+
+class DistributionSyncImporter(models.AbstractModel):
+    """Shared ORM side of inbound sync: canonical form → Odoo documents.
+
+    Channel addons map their payloads to the canonical form of
+    ``core.canonical`` and call these methods, so matching, mapping,
+    ownership and validation behave the same for every channel. Every
+    create/write dict is built in a ``_prepare_*_vals`` method.
+    """
+
+    _name = "distribution.sync.importer"
+    _description = "Distribution Sync Importer"
+
+    # ---------------------------------------------------------------- partners
+    @api.model
+    def _find_country(self, table, code):
+        if not code:
+            return self.env["res.country"]
+        mapping = table.get("country", code)
+        if mapping and mapping.country_id:
+            return mapping.country_id
+        return self.env["res.country"].search([("code", "=ilike", code)], limit=1)
+
+    @api.model
+    def _find_state(self, table, country, code):
+        if not code:
+            return self.env["res.country.state"]
+        mapping = table.get("state", code)
+        if mapping and mapping.state_id:
+            return mapping.state_id
+        domain = [("code", "=ilike", code)]
+        if country:
+            domain.append(("country_id", "=", country.id))
+        return self.env["res.country.state"].search(domain, limit=1)
+
+    @api.model
+    def _prepare_partner_vals(self, backend, data, table):
+        """Odoo values of a contact or address from canonical data."""
+        vals = {key: data[key] for key in PARTNER_FIELDS if data.get(key)}
+        country = self._find_country(table, data.get("country_code"))
+        if country:
+            vals["country_id"] = country.id
+        state = self._find_state(table, country, data.get("state_code"))
+        if state:
+            vals["state_id"] = state.id
+        if "is_company" in data:
+            vals["is_company"] = bool(data["is_company"])
+        return vals
+
+    @api.model
+    def _match_partner(self, backend, customer):
+        """Binding, then email, then phone; an empty recordset if none."""
+        partners = self.env["res.partner"]
+        binding_model = self.env["distribution.sync.binding"]
+        if customer.get("external_id"):
+            found = binding_model._find_record(
+                backend, "res.partner", customer["external_id"]
+            )
+            if found:
+                return found
+        company_domain = [("company_id", "in", [backend.company_id.id, False])]
+        if customer.get("email"):
+            found = partners.search(
+                [("email", "=ilike", customer["email"]), ("parent_id", "=", False)]
+                + company_domain,
+                limit=1,
+            )
+            if found:
+                return found
+        if customer.get("phone"):
+            found = partners.search(
+                [("phone", "=", customer["phone"]), ("parent_id", "=", False)]
+                + company_domain,
+                limit=1,
+            )
+            if found:
+                return found
+        return partners
+
+    @api.model
+    def _import_customer(self, backend, customer, *, updated_at=None, digest=None):
+        """Create or update a customer under the ownership rules.
+
+        Returns ``(partner, problems)``: problems are ``OwnershipConflict``
+        errors for changes the channel does not own (nothing of them is
+        written).
+        """
+        table = backend._mapping_table()
+        matrix = backend._ownership_matrix()
+        partner = self._match_partner(backend, customer)
+        values = self._prepare_partner_vals(backend, customer, table)
+        if customer.get("company_name") and not customer.get("is_company"):
+            values.setdefault("name", customer["company_name"])
+        problems = []
+        if not partner:
+            if not values.get("name"):
+                values["name"] = customer.get("email") or customer.get("phone")
+            if not values.get("name"):
+                raise PayloadError(
+                    "The customer has no name, email or phone: it cannot be created.",
+                    value=customer.get("external_id"),
+                )
+            decision = matrix.decide_inbound("customer", values, is_create=True)
+            if not decision.allowed:
+                raise OwnershipConflict("customer", decision.conflicts or values)
+            create_vals = {k: v for k, v in values.items() if k not in decision.ignored}
+            create_vals.update(customer_rank=1, company_id=False)
+            partner = self.env["res.partner"].create(create_vals)
+        else:
+            changed = {
+                key: value
+                for key, value in values.items()
+                if self._differs(partner[key], value)
+            }
+            decision = matrix.decide_inbound("customer", changed)
+            if decision.apply:
+                partner.write({key: changed[key] for key in decision.apply})
+            if decision.conflicts:
+                conflict = OwnershipConflict("customer", decision.conflicts)
+                conflict.record = partner
+                problems.append(conflict)
+        if customer.get("external_id"):
+            self.env["distribution.sync.binding"]._bind(
+                backend,
+                partner,
+                customer["external_id"],
+                updated_at=updated_at,
+                digest=digest,
+                name=partner.display_name,
+            )
+        return partner, problems
+
+    @staticmethod
+    def _differs(current, new):
+        if hasattr(current, "_name"):
+            return current.id != new
+        return (current or False) != (new or False)
+
+    @api.model
+    def _address(self, backend, partner, address, address_type):
+        """The child contact of ``partner`` for ``address`` (found or created)."""
+        if not address:
+            return partner
+        table = backend._mapping_table()
+        vals = self._prepare_partner_vals(backend, address, table)
+        vals.setdefault("name", partner.name)
+        children = partner.child_ids.filtered(lambda c: c.type == address_type)
+        for child in children:
+            if all(not self._differs(child[k], v) for k, v in vals.items()):
+                return child
+        return self.env["res.partner"].create(
+            dict(vals, parent_id=partner.id, type=address_type)
+        )
+
+    # ------------------------------------------------------------------ orders
+    @api.model
+    def _find_product(self, backend, table, line):
+        """By SKU (internal reference), then barcode, then product alias."""
+        products = self.env["product.product"].with_context(active_test=True)
+        company_domain = [("company_id", "in", [backend.company_id.id, False])]
+        if line.get("sku"):
+            found = products.search(
+                [("default_code", "=", line["sku"])] + company_domain, limit=2
+            )
+            if len(found) == 1:
+                return found
+        if line.get("barcode"):
+            found = products.search(
+                [("barcode", "=", line["barcode"])] + company_domain, limit=1
+            )
+            if found:
+                return found
+        code = line.get("sku") or line.get("barcode")
+        mapping = code and table.get("product", code)
+        if mapping and mapping.product_id:
+            return mapping.product_id
+        raise MappingMissing(
+            "product",
+            code or line.get("name") or line.get("external_id"),
+            hint="Create the product with this internal reference (SKU) or "
+            "barcode, or map it under Configuration > Mappings, then retry.",
+        )
+
+    @api.model
+    def _find_taxes(self, backend, table, taxes, taxes_included):
+        """Mapped tax, else the company's sale tax with the same rate and the
+        same price-included setting."""
+        result = self.env["account.tax"]
+        for tax in taxes or ():
+            label = tax.get("name") or f"{tax.get('rate')}%"
+            mapping = table.get("tax", label)
+            if mapping and mapping.tax_id:
+                result |= mapping.tax_id
+                continue
+            rate = to_decimal(tax.get("rate") or 0)
+            candidates = self.env["account.tax"].search(
+                [
+                    ("company_id", "=", backend.company_id.id),
+                    ("type_tax_use", "=", "sale"),
+                    ("amount_type", "=", "percent"),
+                ]
+            )
+            match = candidates.filtered(
+                lambda t, rate=rate: money_compare(
+                    to_decimal(t.amount), rate, "0.0001"
+                )
+                == 0
+                and bool(t.price_include) == bool(taxes_included)
+            )[:1]
+            if not match:
+                raise MappingMissing(
+                    "tax",
+                    f"{label} ({rate}%, "
+                    f"{'included in' if taxes_included else 'excluded from'} price)",
+                    hint="Map it to an Odoo tax under Configuration > Mappings, "
+                    "then retry.",
+                )
+            result |= match
+        return result
+
+    @api.model
+    def _line_quantity(self, table, line, product):
+        """(Odoo quantity, Odoo unit, price per Odoo unit) of a channel line."""
+        quantity = to_decimal(line["quantity"])
+        price = to_decimal(line["price_unit"])
+        uom = product.uom_id
+        if line.get("uom"):
+            mapping = table.lookup("uom", line["uom"])
+            converted = mapping._convert_quantity(quantity)
+            uom = mapping.uom_id or uom
+            price = price * quantity / converted
+            quantity = converted
+        return quantity, uom, price
+
+    @api.model
+    def _discount_percent(self, line):
+        gross = to_decimal(line["quantity"]) * to_decimal(line["price_unit"])
+        discount = to_decimal(line.get("discount_amount") or 0)
+        if not gross or not discount:
+            return 0.0
+        return float(discount / gross * 100)
+
+    @api.model
+    def _prepare_order_line_vals(self, backend, table, line, order):
+        product = self._find_product(backend, table, line)
+        quantity, uom, price = self._line_quantity(table, line, product)
+        taxes = self._find_taxes(
+            backend, table, line.get("taxes"), order.get("taxes_included")
+        )
+        return {
+            "product_id": product.id,
+            "name": line.get("name") or product.display_name,
+            "product_uom_qty": float(quantity),
+            "product_uom": uom.id,
+            "price_unit": float(price),
+            "discount": self._discount_percent(line),
+            "tax_id": [Command.set(taxes.ids)],
+        }
+
+    @api.model
+    def _prepare_shipping_line_vals(self, backend, table, shipping, order):
+        product = backend.shipping_product_id
+        if not product:
+            raise MappingMissing("carrier", shipping.get("code") or "shipping")
+        taxes = self._find_taxes(
+            backend, table, shipping.get("taxes"), order.get("taxes_included")
+        )
+        price = to_decimal(shipping.get("price") or 0)
+        discount = to_decimal(shipping.get("discount_amount") or 0)
+        return {
+            "product_id": product.id,
+            "name": shipping.get("title") or shipping.get("code") or product.name,
+            "product_uom_qty": 1.0,
+            "product_uom": product.uom_id.id,
+            "price_unit": float(price),
+            "discount": float(discount / price * 100) if price and discount else 0.0,
+            "tax_id": [Command.set(taxes.ids)],
+        }
+
+    @api.model
+    def _find_pricelist(self, backend, currency_code):
+        company = backend.company_id
+        if not currency_code or currency_code == company.currency_id.name:
+            currency = company.currency_id
+        else:
+            currency = self.env["res.currency"].with_context(active_test=False).search(
+                [("name", "=", currency_code)], limit=1
+            )
+        pricelist = self.env["product.pricelist"].search(
+            [
+                ("currency_id", "=", currency.id),
+                ("company_id", "in", [company.id, False]),
+            ],
+            limit=1,
+        ) if currency else self.env["product.pricelist"]
+        if not pricelist:
+            raise MappingMissing(
+                "currency",
+                currency_code,
+                hint=f"Create a pricelist in {currency_code} (and activate the "
+                "currency), then retry.",
+            )
+        return pricelist
+
+    @api.model
+    def _prepare_sale_order_vals(self, backend, order, partner, addresses, lines):
+        pricelist = self._find_pricelist(backend, order.get("currency"))
+        vals = {
+            "partner_id": partner.id,
+            "partner_invoice_id": addresses["invoice"].id,
+            "partner_shipping_id": addresses["delivery"].id,
+            "company_id": backend.company_id.id,
+            "pricelist_id": pricelist.id,
+            "client_order_ref": order.get("name") or order["external_id"],
+            "origin": f"{backend.name}: {order.get('name') or order['external_id']}",
+            "order_line": [Command.create(line) for line in lines],
+        }
+        if order.get("note"):
+            vals["note"] = order["note"]
+        if order.get("created_at"):
+            vals["date_order"] = order["created_at"].replace(tzinfo=None)
+        return vals
+
+    @api.model
+    def _order_partners(self, backend, order):
+        customer = dict(order.get("customer") or {})
+        billing = order.get("billing_address") or {}
+        if not customer.get("email") and billing.get("email"):
+            customer["email"] = billing["email"]
+        if not customer.get("name"):
+            customer["name"] = billing.get("name") or (
+                order.get("shipping_address") or {}
+            ).get("name")
+        partner, problems = self._import_customer(backend, customer)
+        addresses = {
+            "invoice": self._address(backend, partner, billing, "invoice"),
+            "delivery": self._address(
+                backend, partner, order.get("shipping_address"), "delivery"
+            ),
+        }
+        return partner, addresses, problems
+
+    @api.model
+    def _validation_document(self, backend, sale_order, order, lines):
+        rounding = str(sale_order.currency_id.rounding)
+        pricelist = sale_order.pricelist_id
+        doc_lines = []
+        for line, so_line in zip(
+            order.get("lines") or (), sale_order.order_line, strict=False
+        ):
+            list_price = pricelist._get_product_price(
+                so_line.product_id, so_line.product_uom_qty, uom=so_line.product_uom
+            ) if pricelist else so_line.product_id.lst_price
+            doc_lines.append(
+                {
+                    "ref": line.get("sku") or line.get("name"),
+                    "product": so_line.product_id.id,
+                    "price_unit": str(so_line.price_unit),
+                    "list_price": str(list_price) if list_price else None,
+                }
+            )
+        partner = sale_order.partner_id
+        return {
+            "currency": sale_order.currency_id.name,
+            "rounding": rounding,
+            "expected_total": str(order["total"]) if order.get("total") is not None else None,
+            "computed_total": str(sale_order.amount_total),
+            "lines": doc_lines,
+            "partner": {
+                "name": partner.name,
+                "email": partner.email,
+                "phone": partner.phone,
+                "street": partner.street,
+                "city": partner.city,
+                "zip": partner.zip,
+                "country_code": partner.country_id.code,
+            },
+        }
+
+    @api.model
+    def _validate(self, backend, document_type, document):
+        rules = backend.validation_rule_ids.filtered(
+            lambda r: r.active and r.document_type == document_type
+        )
+        return core_validation.validate(document, [rule._to_core() for rule in rules])
+
+    @api.model
+    def _should_confirm(self, backend, order):
+        if order.get("confirm") is not None:
+            return bool(order["confirm"])
+        return (order.get("financial_status") or "") in backend._confirm_statuses()
+
+    @api.model
+    def _import_sale_order(self, backend, order, message):
+        """Create or update the one sale order of a canonical order.
+
+        Returns a ``_process_message`` result. Unknown products, taxes or
+        units raise (nothing is created); a blocking validation rule keeps
+        the order as an unconfirmed quotation and reports the problem.
+        """
+        binding_model = self.env["distribution.sync.binding"]
+        binding = binding_model._find(backend, "sale.order", order["external_id"])
+        sale_order = binding and binding._record()
+        force = self.env.context.get("distribution_sync_force")
+        updated_at = order.get("updated_at")
+        result = {
+            "res_model": "sale.order",
+            "canonical": order,
+            "external_id": order["external_id"],
+        }
+        if sale_order and not force:
+            if binding._is_stale(updated_at):
+                return dict(
+                    result,
+                    res_id=sale_order.id,
+                    state="skipped",
+                    summary="Stale: a newer version of this order was applied.",
+                )
+            if binding._is_unchanged(message.payload_digest):
+                return dict(
+                    result,
+                    res_id=sale_order.id,
+                    state="skipped",
+                    summary="Unchanged since the last import.",
+                )
+        table = backend._mapping_table()
+        lines = [
+            self._prepare_order_line_vals(backend, table, line, order)
+            for line in order["lines"]
+        ] + [
+            self._prepare_shipping_line_vals(backend, table, shipping, order)
+            for shipping in order.get("shipping") or ()
+        ]
+        partner, addresses, problems = self._order_partners(backend, order)
+        if sale_order:
+            problems += self._update_sale_order(backend, sale_order, order, lines)
+        else:
+            vals = self._prepare_sale_order_vals(
+                backend, order, partner, addresses, lines
+            )
+            sale_order = (
+                self.env["sale.order"]
+                .with_company(backend.company_id)
+                .create(vals)
+            )
+            result["odoo_values"] = vals
+        report = self._validate(
+            backend,
+            "sale_order",
+            self._validation_document(backend, sale_order, order, lines),
+        )
+        for failure in report.failures:
+            problem = _validation_problem(failure, sale_order)
+            problems.append(problem)
+        state = "done"
+        if report.blocking:
+            state = "blocked"
+        elif sale_order.state in ("draft", "sent") and self._should_confirm(
+            backend, order
+        ):
+            sale_order.action_confirm()
+        binding_model._bind(
+            backend,
+            sale_order,
+            order["external_id"],
+            updated_at=updated_at,
+            digest=message.payload_digest,
+            name=order.get("name"),
+        )
+        return dict(
+            result,
+            res_id=sale_order.id,
+            state=state,
+            problems=problems,
+            summary=f"{sale_order.name} ({sale_order.state})",
+        )
+
+    @api.model
+    def _line_signature(self, lines):
+        """Comparable form of order lines: product, quantity, price, discount."""
+        return sorted(
+            (
+                line["product_id"],
+                round(line["product_uom_qty"], 4),
+                round(line["price_unit"], 4),
+                round(line.get("discount") or 0.0, 2),
+            )
+            for line in lines
+        )
+
+    @api.model
+    def _update_sale_order(self, backend, sale_order, order, lines):
+        """Apply a later version of an order; return conflicts (not applied)."""
+        current = self._line_signature(
+            [
+                {
+                    "product_id": line.product_id.id,
+                    "product_uom_qty": line.product_uom_qty,
+                    "price_unit": line.price_unit,
+                    "discount": line.discount,
+                }
+                for line in sale_order.order_line
+                if not line.display_type
+            ]
+        )
+        changed = {}
+        if current != self._line_signature(lines):
+            changed["order_line"] = lines
+        ref = order.get("name") or order["external_id"]
+        if sale_order.client_order_ref != ref:
+            changed["client_order_ref"] = ref
+        if order.get("note") and str(sale_order.note or "") != order["note"]:
+            changed["note"] = order["note"]
+        if not changed:
+            return []
+        matrix = backend._ownership_matrix()
+        decision = matrix.decide_inbound("order", changed)
+        apply = set(decision.apply)
+        conflicts = set(decision.conflicts)
+        if "order_line" in apply and sale_order.state not in ("draft", "sent"):
+            # Confirmed: pickings and invoices hang on the lines.
+            apply.discard("order_line")
+            conflicts.add("order_line")
+        vals = {key: changed[key] for key in apply if key != "order_line"}
+        if "order_line" in apply:
+            vals["order_line"] = [Command.clear()] + [
+                Command.create(line) for line in lines
+            ]
+        if vals:
+            sale_order.write(vals)
+        if not conflicts:
+            return []
+        conflict = OwnershipConflict("order", conflicts)
+        if "order_line" in conflicts and sale_order.state not in ("draft", "sent"):
+            conflict.message = (
+                f"Order {sale_order.name} is already confirmed in Odoo; the channel "
+                f"changed {', '.join(sorted(conflicts))}. Adjust the order in Odoo "
+                "(or cancel and re-import it)."
+            )
+        conflict.record = sale_order
+        return [conflict]
+
+    @api.model
+    def _cancel_sale_order(self, backend, external_id, message):
+        """Cancel the order unless something shipped (then: a conflict)."""
+        binding = self.env["distribution.sync.binding"]._find(
+            backend, "sale.order", external_id
+        )
+        sale_order = binding and binding._record()
+        result = {"res_model": "sale.order", "external_id": external_id}
+        if not sale_order:
+            return dict(result, state="skipped", summary="Unknown order: nothing to cancel.")
+        result["res_id"] = sale_order.id
+        if sale_order.state == "cancel":
+            return dict(result, state="skipped", summary="Already cancelled.")
+        shipped = any(
+            picking.state == "done" and picking.picking_type_code == "outgoing"
+            for picking in sale_order.picking_ids
+        )
+        if shipped:
+            conflict = OwnershipConflict("order", ["state"])
+            conflict.message = (
+                f"Order {sale_order.name} was cancelled in the channel but has "
+                "already shipped: create a return and a credit note in Odoo."
+            )
+            conflict.record = sale_order
+            return dict(result, state="blocked", problems=[conflict])
+        sale_order.with_context(disable_cancel_warning=True).action_cancel()
+        return dict(result, state="done", summary=f"{sale_order.name} cancelled")
+
+
+def _validation_problem(failure, record):
+    """A validation exception (blocking or warning) about ``record``."""
+    problem = ValidationFailed([failure])
+    problem.value = failure.code
+    problem.record = record
+    problem.severity = "warning" if failure.severity != "block" else "error"
+    return problem
+

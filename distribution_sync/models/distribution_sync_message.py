@@ -1,0 +1,600 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import json
+import logging
+import traceback
+import zlib
+from datetime import timedelta
+
+import psycopg2
+from psycopg2 import errorcodes
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..core import states as core_states
+from ..core.canonical import to_jsonable
+from ..core.errors import PayloadError, SyncError, TransientError
+from ..core.idempotency import payload_digest
+from ..core.retry import is_transient_exception
+
+_logger = logging.getLogger(__name__)
+
+# Headers that may carry credentials are never stored.
+UNSAFE_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "key")
+SIGNATURE_HEADER_WORDS = ("hmac", "signature")
+
+
+def safe_headers(headers):
+    """The headers worth keeping for support, without credentials or signatures."""
+    kept = {}
+    for name, value in (headers or {}).items():
+        lname = name.lower()
+        if any(word in lname for word in UNSAFE_HEADER_WORDS + SIGNATURE_HEADER_WORDS):
+            continue
+        kept[name] = value
+    return kept
+
+
+class DistributionSyncMessage(models.Model):
+    """Every inbound or outbound event, kept as received or sent.
+
+    The state machine lives in ``core.states``; this model persists it. One
+    message is processed by one job at a time (an advisory lock on its work
+    key), is idempotent (a processed message is not processed again unless it
+    is replayed) and ends in a state a person can read: done, skipped, blocked
+    (a rule or mapping stopped it, an exception says what to do), error or
+    dead (retries exhausted).
+    """
+
+    _name = "distribution.sync.message"
+    _description = "Distribution Sync Message"
+    _order = "id desc"
+
+    backend_id = fields.Many2one(
+        "distribution.sync.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True
+    )
+    backend_type = fields.Selection(related="backend_id.backend_type")
+    direction = fields.Selection(
+        [("inbound", "Inbound"), ("outbound", "Outbound")],
+        required=True,
+        default="inbound",
+        index=True,
+    )
+    topic = fields.Char(index=True)
+    external_id = fields.Char(index=True)
+    idempotency_key = fields.Char(required=True)
+    work_key = fields.Char(
+        index=True,
+        help="Identifies the piece of work (e.g. one order) across its messages; "
+        "a success resolves the open exceptions of the same work.",
+    )
+    state = fields.Selection(
+        core_states.MESSAGE_STATES, required=True, default="received", index=True
+    )
+    payload = fields.Text(help="The raw body exactly as received or sent.")
+    headers = fields.Text(help="Headers kept for support (never credentials).")
+    api_version = fields.Char(string="API version")
+    payload_digest = fields.Char(index=True)
+    attempt_count = fields.Integer(string="Attempts", default=0, readonly=True)
+    next_retry_at = fields.Datetime(string="Next retry", readonly=True)
+    processed_at = fields.Datetime(readonly=True, index=True)
+    last_error = fields.Text(readonly=True)
+    error_details = fields.Text(readonly=True, groups="base.group_system")
+    result_summary = fields.Char(readonly=True)
+    job_uuid = fields.Char(readonly=True, index=True, copy=False)
+    res_model = fields.Char(string="Document model", index=True)
+    res_id = fields.Many2oneReference(model_field="res_model", string="Document ID")
+    document_name = fields.Char(compute="_compute_document_name")
+    canonical = fields.Text(
+        string="Canonical form", readonly=True, help="The mapped, channel-neutral form."
+    )
+    odoo_values = fields.Text(
+        string="Odoo values", readonly=True, help="The values written to Odoo."
+    )
+    mapping_version = fields.Char(readonly=True)
+    exception_ids = fields.One2many("distribution.sync.exception", "message_id")
+    exception_count = fields.Integer(compute="_compute_exception_count")
+
+    _sql_constraints = [
+        (
+            "idempotency_uniq",
+            "unique(backend_id, direction, idempotency_key)",
+            "This event was already received.",
+        )
+    ]
+
+    @api.depends("topic", "external_id", "direction")
+    def _compute_display_name(self):
+        for message in self:
+            arrow = "←" if message.direction == "inbound" else "→"
+            message.display_name = " ".join(
+                part
+                for part in (arrow, message.topic, message.external_id)
+                if part
+            )
+
+    def _compute_document_name(self):
+        for message in self:
+            record = message._document()
+            message.document_name = record.display_name if record else False
+
+    def _compute_exception_count(self):
+        counts = dict(
+            self.env["distribution.sync.exception"]._read_group(
+                [("message_id", "in", self.ids), ("state", "=", "open")],
+                ["message_id"],
+                ["__count"],
+            )
+        )
+        for message in self:
+            message.exception_count = counts.get(message, 0)
+
+    def _document(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            return None
+        return self.env[self.res_model].browse(self.res_id).exists() or None
+
+    # ------------------------------------------------------------------ intake
+    @api.model
+    def _prepare_intake_vals(
+        self, backend, direction, topic, key, payload, **extra
+    ):
+        if isinstance(payload, bytes):
+            payload = payload.decode("utf-8", errors="replace")
+        vals = {
+            "backend_id": backend.id,
+            "direction": direction,
+            "topic": topic,
+            "idempotency_key": key,
+            "payload": payload,
+            "payload_digest": payload_digest(payload or ""),
+            "api_version": extra.get("api_version") or backend.api_version,
+            "external_id": extra.get("external_id"),
+            "work_key": extra.get("work_key")
+            or (extra.get("external_id") and f"{topic}:{extra['external_id']}"),
+            "headers": json.dumps(safe_headers(extra.get("headers")), sort_keys=True)
+            if extra.get("headers")
+            else False,
+            "state": extra.get("state", "received"),
+        }
+        if extra.get("res_model"):
+            vals.update(res_model=extra["res_model"], res_id=extra.get("res_id"))
+        return vals
+
+    @api.model
+    def _intake(self, backend, direction, topic, key, payload, **extra):
+        """Store one event exactly once; return ``(message, is_new)``.
+
+        Safe under concurrency: two transactions inserting the same key end
+        with one row; the loser gets the existing message back.
+        """
+        messages = self.sudo()
+        domain = [
+            ("backend_id", "=", backend.id),
+            ("direction", "=", direction),
+            ("idempotency_key", "=", key),
+        ]
+        existing = messages.search(domain, limit=1)
+        if existing:
+            return existing, False
+        vals = self._prepare_intake_vals(
+            backend, direction, topic, key, payload, **extra
+        )
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                message = messages.create(vals)
+        except psycopg2.errors.UniqueViolation:
+            # A concurrent delivery of the same event committed first.
+            return messages.search(domain, limit=1), False
+        return message, True
+
+    # --------------------------------------------------------------- enqueueing
+    def _enqueue(self, eta=None):
+        """Queue the processing (or sending) job of each message, once."""
+        for message in self:
+            backend = message.backend_id
+            attempt = message.attempt_count + 1
+            method = (
+                "_process_job" if message.direction == "inbound" else "_send_job"
+            )
+            delayable = (
+                message.with_user(backend.user_id or self.env.user)
+                .with_company(backend.company_id)
+                .with_delay(
+                    channel=backend._job_channel(),
+                    eta=eta,
+                    description=self.env._(
+                        "%(backend)s: %(message)s (attempt %(attempt)s)",
+                        backend=backend.name,
+                        message=message.display_name,
+                        attempt=attempt,
+                    ),
+                    identity_key=f"distribution_sync:{message.id}:{attempt}",
+                    max_retries=0,
+                )
+            )
+            job = getattr(delayable, method)()
+            vals = {"job_uuid": getattr(job, "uuid", None) or message.job_uuid}
+            if message.state != "queued":
+                core_states.check_transition(message.state, "queued")
+                vals["state"] = "queued"
+            message.sudo().write(vals)
+        return True
+
+    # --------------------------------------------------------------- processing
+    def _lock_work(self):
+        """Serialise the work on one business object across workers."""
+        key = zlib.crc32(
+            f"{self.backend_id.id}:{self.work_key or self.idempotency_key}".encode()
+        )
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (7919, key))
+        return self.env.cr.fetchone()[0]
+
+    def _process_job(self):
+        """queue_job entry point of an inbound message (idempotent)."""
+        self.ensure_one()
+        if self.state not in core_states.OPEN_STATES:
+            return f"Nothing to do: message is {self.state}."
+        if not self._lock_work():
+            raise RetryableJobError(
+                "Another worker is processing the same object.",
+                seconds=2,
+                ignore_retry=True,
+            )
+        return self._run(lambda: self.backend_id._call("process_message", self))
+
+    def _send_job(self):
+        """queue_job entry point of an outbound message (idempotent)."""
+        self.ensure_one()
+        if self.state not in core_states.OPEN_STATES:
+            return f"Nothing to do: message is {self.state}."
+        if not self._lock_work():
+            raise RetryableJobError(
+                "Another worker is sending for the same object.",
+                seconds=2,
+                ignore_retry=True,
+            )
+        return self._run(lambda: self.backend_id._call("push_record", self))
+
+    def _run(self, work):
+        """Run ``work`` in a savepoint and record the outcome on the message.
+
+        Business errors and transient failures are caught and recorded (the
+        job itself ends well, so nothing is lost and nothing is logged as a
+        crash). Database concurrency errors are re-raised as retryable so
+        that queue_job restarts the job in a fresh transaction.
+        """
+        self.ensure_one()
+        attempt = self.attempt_count + 1
+        try:
+            with self.env.cr.savepoint():
+                result = work() or {}
+        except psycopg2.Error as exc:
+            if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY or exc.pgcode == (
+                errorcodes.UNIQUE_VIOLATION
+            ):
+                raise RetryableJobError(
+                    f"Concurrent update ({exc.pgcode}), retrying.", seconds=2
+                ) from exc
+            self._record_failure(exc, attempt)
+            return f"Error: {exc}"
+        except RetryableJobError:
+            raise
+        except Exception as exc:  # every failure must end on the message
+            self._record_failure(exc, attempt)
+            return f"{self.state}: {self.last_error}"
+        self._record_success(result, attempt)
+        return self.result_summary or self.state
+
+    def _record_success(self, result, attempt):
+        """Record a finished piece of work.
+
+        ``result["state"]`` may be ``blocked`` when the work was kept (e.g. an
+        order created but left unconfirmed) while ``result["problems"]`` (a
+        list of ``SyncError``) says what a person must fix.
+        """
+        state = result.get("state", "done")
+        core_states.check_transition(self.state, state)
+        vals = {
+            "state": state,
+            "attempt_count": attempt,
+            "processed_at": fields.Datetime.now(),
+            "next_retry_at": False,
+            "last_error": "; ".join(str(p) for p in result.get("problems", ()))
+            or False,
+            "result_summary": (result.get("summary") or "")[:250] or False,
+            "mapping_version": self.backend_id._mapping_version(),
+        }
+        if result.get("res_model"):
+            vals.update(res_model=result["res_model"], res_id=result.get("res_id"))
+        for key in ("canonical", "odoo_values"):
+            if key in result:
+                vals[key] = json.dumps(to_jsonable(result[key]), indent=1, default=str)
+        if result.get("external_id") and not self.external_id:
+            vals["external_id"] = result["external_id"]
+        self.sudo().write(vals)
+        self.sudo().error_details = False
+        if state in core_states.FINAL_STATES:
+            self.env["distribution.sync.exception"]._auto_resolve(self)
+        for problem in result.get("problems", ()):
+            self._open_exception_for(problem)
+
+    def _failure_state(self, exc, attempt):
+        """Message state after ``exc``: queued (retry), dead, blocked or error."""
+        if is_transient_exception(exc):
+            return core_states.state_after_failure(
+                True, attempt, self.backend_id._retry_policy()
+            )
+        if isinstance(exc, SyncError) and not isinstance(exc, PayloadError):
+            # Stopped by a mapping, a rule or the ownership matrix: fixable.
+            return "blocked"
+        return "error"
+
+    def _record_failure(self, exc, attempt):
+        """Record a failure; a transient one is retried with backoff."""
+        state = self._failure_state(exc, attempt)
+        core_states.check_transition(self.state, state)
+        vals = {
+            "state": state,
+            "attempt_count": attempt,
+            "last_error": str(exc) or exc.__class__.__name__,
+            "processed_at": fields.Datetime.now(),
+            "next_retry_at": False,
+        }
+        delay = 0
+        if state == "queued":
+            delay = self.backend_id._retry_delay(attempt)
+            vals["next_retry_at"] = fields.Datetime.now() + timedelta(seconds=delay)
+        self.sudo().write(vals)
+        self.sudo().error_details = "".join(traceback.format_exception(exc))
+        if state == "queued":
+            self._enqueue(eta=delay)
+        else:
+            self._open_exception_for(exc, dead=state == "dead")
+
+    def _open_exception_for(self, exc, dead=False):
+        if isinstance(exc, SyncError):
+            category = "transient" if dead else exc.category
+            name = str(exc)
+            value = exc.value
+            hint = exc.hint
+        elif dead or isinstance(exc, TransientError) or is_transient_exception(exc):
+            category, value, hint = "transient", None, ""
+            name = self.env._(
+                "The channel could not be reached after %(count)s attempts: "
+                "%(error)s. Check the connection, then retry.",
+                count=self.attempt_count,
+                error=exc,
+            )
+        else:
+            category, value = "technical", exc.__class__.__name__
+            name = self.env._(
+                "Unexpected error while processing: %(error)s. Retry; if it "
+                "persists, send the message to your integrator.",
+                error=exc,
+            )
+            hint = ""
+        if dead and isinstance(exc, SyncError):
+            name = self.env._(
+                "Given up after %(count)s attempts: %(error)s",
+                count=self.attempt_count,
+                error=exc,
+            )
+        document = self._document()
+        record = getattr(exc, "record", None) or document
+        return self.backend_id._open_exception(
+            category,
+            name,
+            message=self,
+            record=record,
+            value=value,
+            hint=hint,
+            mapping_type=getattr(exc, "mapping_type", None),
+            severity=getattr(exc, "severity", None),
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _process_now(self):
+        """Process in the current transaction, as the technical user."""
+        for message in self:
+            backend = message.backend_id
+            if message.state not in core_states.OPEN_STATES:
+                core_states.check_transition(message.state, "queued")
+                message.sudo().state = "queued"
+            runner = message.with_user(backend.user_id or self.env.user).with_company(
+                backend.company_id
+            )
+            if message.direction == "inbound":
+                runner._run(lambda m=runner: m.backend_id._call("process_message", m))
+            else:
+                runner._run(lambda m=runner: m.backend_id._call("push_record", m))
+        return True
+
+    def action_retry(self):
+        """Retry now with the current mappings and rules."""
+        retryable = self.filtered(
+            lambda m: m.state in core_states.RETRYABLE_STATES | core_states.OPEN_STATES
+        )
+        if not retryable:
+            raise UserError(self.env._("Only failed or pending messages can be retried."))
+        for message in retryable:
+            message._audit("retry")
+        retryable._process_now()
+        return True
+
+    def action_replay(self):
+        """Re-run a message (even a processed one) with the current mappings."""
+        for message in self:
+            if message.state not in core_states.REPLAYABLE_STATES:
+                raise UserError(
+                    self.env._("Message %s cannot be replayed now.", message.display_name)
+                )
+            message._audit("replay")
+            # A replay must re-apply even an unchanged payload.
+            message.with_context(distribution_sync_force=True)._process_now()
+        return True
+
+    def action_requeue(self):
+        """Hand the message back to the job queue."""
+        for message in self:
+            message._audit("requeue")
+        self.filtered(lambda m: m.state != "queued")._enqueue()
+        return True
+
+    def action_skip(self):
+        for message in self:
+            core_states.check_transition(message.state, "skipped")
+            message._audit("skip")
+        self.sudo().write({"state": "skipped", "result_summary": "Skipped by hand"})
+        return True
+
+    def action_dry_run(self):
+        """Show what a replay would change, without writing anything."""
+        self.ensure_one()
+        report = self._dry_run()
+        wizard = self.env["distribution.sync.message.dry.run"].create(
+            {"message_id": self.id, "report": report}
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("Dry run"),
+        }
+
+    def _dry_run(self):
+        """Run the processing in a savepoint that is always rolled back."""
+        self.ensure_one()
+        report = {}
+        backend = self.backend_id
+        runner = self.with_user(backend.user_id or self.env.user).with_company(
+            backend.company_id
+        ).with_context(distribution_sync_force=True, distribution_sync_dry_run=True)
+
+        class _Rollback(Exception):
+            pass
+
+        try:
+            with self.env.cr.savepoint():
+                try:
+                    result = backend.with_env(runner.env)._call("process_message", runner)
+                    report = {"outcome": "ok", "result": to_jsonable(result or {})}
+                except Exception as exc:  # reported to the user, then rolled back
+                    report = {
+                        "outcome": "failure",
+                        "error": str(exc),
+                        "category": getattr(exc, "category", "technical"),
+                    }
+                raise _Rollback()
+        except _Rollback:
+            pass
+        self.env.invalidate_all()
+        return json.dumps(report, indent=2, default=str, ensure_ascii=False)
+
+    def action_open_document(self):
+        self.ensure_one()
+        record = self._document()
+        if not record:
+            raise UserError(self.env._("This message has no document."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_open_exceptions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Exceptions"),
+            "res_model": "distribution.sync.exception",
+            "view_mode": "list,form",
+            "domain": [("message_id", "=", self.id)],
+        }
+
+    def _audit(self, action, note=None):
+        self.env["distribution.sync.audit"]._log(
+            action, backend=self.backend_id, record=self, note=note
+        )
+
+    # -------------------------------------------------------------------- crons
+    @api.model
+    def _cron_requeue_stuck(self, minutes=30):
+        """Requeue messages whose job vanished, failed or hangs.
+
+        queue_job requeues jobs stuck in ``enqueued``; this also covers jobs
+        lost with a database restore, cancelled by hand, or stuck in
+        ``started`` after a worker died.
+        """
+        limit = fields.Datetime.now() - timedelta(minutes=minutes)
+        candidates = self.sudo().search(
+            [
+                ("state", "in", ("queued", "received", "processing")),
+                ("write_date", "<", limit),
+                "|",
+                ("next_retry_at", "=", False),
+                ("next_retry_at", "<", limit),
+            ],
+            limit=500,
+        )
+        if not candidates:
+            return 0
+        jobs = self.env["queue.job"].sudo().search(
+            [("uuid", "in", [m.job_uuid for m in candidates if m.job_uuid])]
+        )
+        by_uuid = {job.uuid: job for job in jobs}
+        stuck = self.browse()
+        for message in candidates:
+            job = by_uuid.get(message.job_uuid)
+            if job and job.state in ("pending", "wait_dependencies"):
+                continue
+            if job and job.state in ("enqueued", "started"):
+                job.requeue()
+                continue
+            stuck |= message
+        stuck._enqueue()
+        return len(candidates)
+
+    @api.model
+    def _purge_domain(self, backend):
+        limit = fields.Datetime.now() - timedelta(days=backend.retention_days)
+        return [
+            ("backend_id", "=", backend.id),
+            ("state", "in", tuple(core_states.FINAL_STATES)),
+            ("create_date", "<", limit),
+            # Messages behind an exception stay for the audit trail.
+            ("exception_ids", "=", False),
+        ]
+
+    @api.model
+    def _cron_purge(self, batch_size=1000):
+        """Delete processed messages past their backend's retention, by batch.
+
+        Failed, blocked and dead messages are never purged. The cron runs
+        again at once while batches remain (``ir.cron`` progress).
+        """
+        backends = (
+            self.env["distribution.sync.backend"]
+            .with_context(active_test=False)
+            .search([("retention_days", ">", 0)])
+        )
+        purged = remaining = 0
+        for backend in backends:
+            old = self.sudo().search(self._purge_domain(backend), limit=batch_size)
+            purged += len(old)
+            old.unlink()
+            remaining += self.sudo().search_count(self._purge_domain(backend))
+        self.env["ir.cron"]._notify_progress(done=purged, remaining=remaining)
+        return purged

@@ -1,0 +1,1348 @@
+#!/usr/bin/env python3
+"""Odoo test tier, demo server and shared Odoo helpers for the distribution_sync addons.
+
+Standard library only: Odoo is driven as a subprocess, never imported.
+
+Commands::
+
+    python tests/odoo_tier.py run [--summary-file FILE]
+        Install every addon of the repository in two fresh databases (one without
+        demo data, one with), run their own Odoo tests, check that they uninstall,
+        drop the databases.
+
+    python tests/odoo_tier.py demo [--db NAME] [--port 8069] [--reset] [--smoke]
+        Create (or reuse) a demo database with all addons installed and serve it
+        with the queue_job runner; ``--smoke`` instead sends one signed webhook,
+        checks that a queue job processes it, then stops.
+
+Environment:
+
+    ODOO_BIN             odoo-bin or an ``odoo`` executable (default: ``odoo`` on PATH)
+    ODOO_PYTHON          interpreter for ODOO_BIN when it is a script (default: python3)
+    ODOO_ADDONS_PATH     extra addons directories, comma-separated (e.g. queue_job's)
+    PGHOST, PGPORT, PGUSER, PGPASSWORD
+                         PostgreSQL server (default 127.0.0.1, 5432, odoo, odoo)
+    DSYNC_TEST_ADDONS    comma-separated addons to install and test instead of the
+                         repository's own (e.g. ``queue_job``, to try the harness on a
+                         known addon)
+    ODOO_TIER_REQUIRED   ``1``: no Odoo found is a failure instead of a skipped tier
+    ODOO_TIER_TIMEOUT    seconds allowed for one Odoo run (default 2700)
+    ODOO_TIER_KEEP_LOGS  ``1``: keep the log directory even when everything passed
+"""
+
+import argparse
+import ast
+import collections
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+import xmlrpc.client
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ODOO_SERIES = "18.0"
+DEMO_DB = "distribution_sync_demo"
+DASHBOARD_ACTION = "distribution_sync.action_distribution_sync_dashboard"
+MAIN_ADDON = "distribution_sync"
+HEARTBEAT_SECONDS = 60
+FAILURE_RECORDS_SHOWN = 12
+LINES_PER_RECORD = 25
+UNINSTALL_MARKER = "DSYNC_UNINSTALL_RESULT"
+# run by `odoo shell` (stdin is not a tty, so the shell executes it)
+UNINSTALL_SCRIPT = """
+import json
+names = {names!r}
+domain = [("name", "in", names), ("state", "=", "installed")]
+env["ir.module.module"].search(domain).button_immediate_uninstall()
+env.cr.commit()
+query = "SELECT name, state FROM ir_module_module WHERE name IN %s"
+env.cr.execute(query, [tuple(names)])
+print({marker!r}, json.dumps(dict(env.cr.fetchall())), flush=True)
+"""
+
+
+def say(message=""):
+    print(message, flush=True)
+
+
+def fmt_duration(seconds):
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+class Interrupted(Exception):
+    """SIGTERM/SIGHUP as an exception, so that cleanup (``finally``) still runs."""
+
+
+def _raise_interrupted(signum, _frame):
+    raise Interrupted(f"received signal {signum}")
+
+
+def install_signal_handlers():
+    # SIGINT too: a shell that starts us in the background sets it to "ignore"
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, _raise_interrupted)
+
+
+# --------------------------------------------------------------------------- addons
+
+
+def read_manifest(path):
+    try:
+        data = ast.literal_eval(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def discover_addons(root=REPO_ROOT):
+    """Installable addons at the repository root (directories with a manifest).
+
+    An unreadable manifest still counts: installing it then fails loudly instead of
+    the addon silently dropping out of the test run.
+    """
+    names = []
+    for manifest in sorted(Path(root).glob("*/__manifest__.py")):
+        data = read_manifest(manifest)
+        if data is not None and data.get("installable", True) is False:
+            continue
+        names.append(manifest.parent.name)
+    return names
+
+
+def selected_addons():
+    override = os.environ.get("DSYNC_TEST_ADDONS", "").strip()
+    if override:
+        return [name.strip() for name in override.split(",") if name.strip()]
+    return discover_addons()
+
+
+def addon_expects_tests(name, search_dirs):
+    """True when the addon has a ``tests`` package (unknown location: assume so)."""
+    for directory in search_dirs:
+        addon_dir = Path(directory, name)
+        if (addon_dir / "__manifest__.py").is_file():
+            return (addon_dir / "tests" / "__init__.py").is_file()
+    return True
+
+
+# ------------------------------------------------------------------ Odoo discovery
+
+
+class OdooNotFound(Exception):
+    """No Odoo 18 here: the tier is skipped (unless ODOO_TIER_REQUIRED=1)."""
+
+
+class OdooUnusable(Exception):
+    """Odoo was configured explicitly but cannot be used: the tier fails."""
+
+
+class TierError(Exception):
+    """The tier cannot run for a reason the user must fix (e.g. no PostgreSQL)."""
+
+
+@dataclasses.dataclass
+class Odoo:
+    cmd: list
+    version: str
+    where: str
+    extra_addons: list
+
+    def command(self, *args):
+        return [*self.cmd, *args]
+
+    def addons_path(self, addons=None):
+        """``--addons-path``: the repository (if it holds addons) + ODOO_ADDONS_PATH."""
+        paths = []
+        if discover_addons(REPO_ROOT) or (
+            addons
+            and any((REPO_ROOT / name / "__manifest__.py").is_file() for name in addons)
+        ):
+            paths.append(str(REPO_ROOT))
+        paths.extend(self.extra_addons)
+        return ",".join(paths)
+
+    def addons_args(self, addons=None):
+        value = self.addons_path(addons)
+        return [f"--addons-path={value}"] if value else []
+
+
+def find_odoo():
+    explicit = os.environ.get("ODOO_BIN", "").strip()
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise OdooUnusable(f"ODOO_BIN={explicit} is not a file")
+        if (
+            path.suffix == ".py"
+            or path.name == "odoo-bin"
+            or not os.access(path, os.X_OK)
+        ):
+            cmd = [os.environ.get("ODOO_PYTHON") or "python3", str(path)]
+        else:
+            cmd = [str(path)]
+        where = f"ODOO_BIN={explicit}"
+    else:
+        found = shutil.which("odoo")
+        if not found:
+            raise OdooNotFound("ODOO_BIN is not set and there is no `odoo` on PATH")
+        cmd = [found]
+        where = found
+    try:
+        proc = subprocess.run(
+            cmd + ["--version"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise OdooUnusable(f"`{' '.join(cmd)} --version` failed: {exc}") from exc
+    output = (proc.stdout or "") + (proc.stderr or "")
+    match = re.search(r"Odoo Server (\S+)", output)
+    if not match:
+        tail = " | ".join(output.strip().splitlines()[-5:])
+        raise OdooUnusable(
+            f"`{' '.join(cmd)} --version` exited {proc.returncode} without "
+            f"printing 'Odoo Server <version>': {tail}"
+        )
+    version = match.group(1)
+    if not re.match(r"^18\.0(\b|[-+])", version):
+        message = f"{where} is Odoo {version}, the addons need {ODOO_SERIES}"
+        raise (OdooUnusable if explicit else OdooNotFound)(message)
+    extra = []
+    for entry in os.environ.get("ODOO_ADDONS_PATH", "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        if not Path(entry).expanduser().is_dir():
+            raise OdooUnusable(f"ODOO_ADDONS_PATH entry {entry} is not a directory")
+        extra.append(str(Path(entry).expanduser().resolve()))
+    return Odoo(cmd=cmd, version=version, where=where, extra_addons=extra)
+
+
+def skip_banner(reason):
+    line = "!" * 78
+    return "\n".join(
+        [
+            line,
+            "!!  TIER ODOO SKIPPED: no Odoo 18 found.",
+            "!!  Set ODOO_BIN=/path/to/odoo-bin (and ODOO_ADDONS_PATH for queue_job)",
+            "!!  or put `odoo` on PATH.",
+            f"!!  Reason: {reason}",
+            "!!  The addons' own Odoo tests (install, tests, uninstall) did NOT run.",
+            line,
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@dataclasses.dataclass
+class Pg:
+    host: str
+    port: str
+    user: str
+    password: str
+
+    @classmethod
+    def from_env(cls):
+        return cls(
+            host=os.environ.get("PGHOST") or "127.0.0.1",
+            port=os.environ.get("PGPORT") or "5432",
+            user=os.environ.get("PGUSER") or "odoo",
+            password=os.environ.get("PGPASSWORD") or "odoo",
+        )
+
+    @property
+    def is_local(self):
+        return self.host.startswith("/") or self.host in (
+            "127.0.0.1",
+            "localhost",
+            "::1",
+        )
+
+    def odoo_args(self):
+        return [
+            f"--db_host={self.host}",
+            f"--db_port={self.port}",
+            f"--db_user={self.user}",
+            f"--db_password={self.password}",
+        ]
+
+    def reachable(self, timeout=2.0):
+        if self.host.startswith("/"):
+            return Path(self.host, f".s.PGSQL.{self.port}").exists()
+        try:
+            with socket.create_connection((self.host, int(self.port)), timeout=timeout):
+                return True
+        except (OSError, ValueError):
+            return False
+
+
+def _local_clusters():
+    """(version, name, port, status) of the Debian-style clusters on this machine."""
+    if not (shutil.which("pg_lsclusters") and shutil.which("pg_ctlcluster")):
+        return []
+    proc = subprocess.run(
+        ["pg_lsclusters", "--no-header"],
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    clusters = []
+    for line in proc.stdout.splitlines():
+        fields = line.split()
+        if len(fields) >= 4:
+            clusters.append(tuple(fields[:4]))
+    return clusters
+
+
+def _sql_literal(value):
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_identifier(value):
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _check_role(pg):
+    """(ok, message) from a psql login; ok is None when psql is not installed."""
+    psql = shutil.which("psql")
+    if not psql:
+        return None, "psql not installed, role not checked"
+    env = dict(os.environ, PGPASSWORD=pg.password, PGCONNECT_TIMEOUT="5")
+    proc = subprocess.run(
+        [
+            psql,
+            "-X",
+            "-h",
+            pg.host,
+            "-p",
+            pg.port,
+            "-U",
+            pg.user,
+            "-d",
+            "postgres",
+            "-tAc",
+            "SELECT rolcreatedb OR rolsuper FROM pg_roles WHERE rolname = current_user",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        return False, proc.stderr.strip()
+    if proc.stdout.strip() != "t":
+        return False, f'role "{pg.user}" may not create databases (CREATEDB needed)'
+    return True, "ok"
+
+
+def ensure_postgres(pg):
+    """Make sure the server answers and the role logs in; start/create if we can."""
+    if not pg.reachable():
+        started = False
+        if pg.is_local:
+            for version, name, port, status in _local_clusters():
+                if port == pg.port and status != "online":
+                    say(f"odoo tier: PostgreSQL is down, starting {version} {name}")
+                    subprocess.run(
+                        ["pg_ctlcluster", version, name, "start"],
+                        check=False,
+                        stdin=subprocess.DEVNULL,
+                    )
+                    started = True
+        deadline = time.monotonic() + (30 if started else 0)
+        while not pg.reachable() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if not pg.reachable():
+            raise TierError(
+                f"PostgreSQL does not answer on {pg.host}:{pg.port}"
+                + ("" if started else " (and no local cluster could be started)")
+                + ". Start it or set PGHOST/PGPORT."
+            )
+    ok, message = _check_role(pg)
+    if (
+        ok is False
+        and pg.is_local
+        and hasattr(os, "geteuid")
+        and os.geteuid() == 0
+        and shutil.which("su")
+        and ("does not exist" in message or "authentication failed" in message)
+    ):
+        say(f'odoo tier: creating PostgreSQL role "{pg.user}" (CREATEDB)')
+        sql = (
+            "DO $$ BEGIN "
+            "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+            f"{_sql_literal(pg.user)}) THEN "
+            f"CREATE ROLE {_sql_identifier(pg.user)} LOGIN CREATEDB "
+            f"PASSWORD {_sql_literal(pg.password)}; END IF; END $$;\n"
+        )
+        subprocess.run(
+            [
+                "su",
+                "postgres",
+                "-c",
+                f"psql -X -q -p {int(pg.port)} -d postgres -v ON_ERROR_STOP=1",
+            ],
+            input=sql,
+            text=True,
+            check=False,
+            capture_output=True,
+        )
+        ok, message = _check_role(pg)
+    if ok is False:
+        raise TierError(
+            f'PostgreSQL role "{pg.user}" on {pg.host}:{pg.port} cannot be used: '
+            f"{message}"
+        )
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_is_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def stop_process(proc, timeout=30):
+    """Stop a process started with ``start_new_session=True`` and all it forked."""
+    if proc is None or proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    # prefork workers may outlive their master for a moment
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def last_progress(log_path):
+    """The latest 'Loading module …' or 'Starting <test> …' line (heartbeat)."""
+    try:
+        with open(log_path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 65536))
+            tail = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(tail):
+        match = RECORD_RE.match(line)
+        if match and (
+            match["msg"].startswith("Loading module ")
+            or STARTING_RE.match(match["msg"].strip())
+        ):
+            return match["msg"].strip()
+    return ""
+
+
+def run_logged(
+    cmd, out_path, timeout, log_path=None, label="odoo", stdin_text=None, env=None
+):
+    """Run ``cmd`` with stdout+stderr to ``out_path``; heartbeat from ``log_path``.
+
+    Returns the exit code, or None on timeout. The process group is killed on any
+    exit path.
+    """
+    t0 = time.monotonic()
+    next_beat = t0 + HEARTBEAT_SECONDS
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+        )
+        try:
+            if stdin_text is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.write(stdin_text.encode())
+                    proc.stdin.close()
+            while True:
+                try:
+                    return proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+                now = time.monotonic()
+                if now - t0 > timeout:
+                    say(f"  {label}: TIMEOUT after {fmt_duration(now - t0)}, stopping")
+                    return None
+                if log_path and now >= next_beat:
+                    say(
+                        f"  {label}: still running ({fmt_duration(now - t0)}) "
+                        f"{last_progress(log_path)}"
+                    )
+                    next_beat += HEARTBEAT_SECONDS
+        finally:
+            stop_process(proc)
+
+
+def odoo_drop_db(odoo, pg, db, data_dir=None, quiet=False):
+    cmd = odoo.command("db", *pg.odoo_args())
+    if data_dir:
+        cmd += ["-D", str(data_dir)]
+    cmd += ["drop", db]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0 and not quiet:
+        tail = " | ".join((proc.stdout + proc.stderr).strip().splitlines()[-3:])
+        say(f"  warning: could not drop database {db}: {tail}")
+    return proc.returncode == 0
+
+
+# ------------------------------------------------------------------ log parsing
+
+# Odoo's log format (odoo/netsvc.py): "%(asctime)s %(pid)s %(levelname)s %(dbname)s
+# %(name)s: %(message)s %(perf_info)s"; tracebacks continue on the following lines.
+RECORD_RE = re.compile(
+    r"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<pid>\d+) (?P<level>[A-Z?]+) "
+    r"(?P<db>\S+) (?P<logger>[^\s:]+): (?P<msg>.*)$"
+)
+# odoo/service/server.py ThreadedServer.run logs "%s when loading database %r" with
+# str(OdooTestResult) = "{failures} failed, {errors} error(s) of {testsRun} tests"
+RESULT_RE = re.compile(
+    r"^(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<total>\d+) tests "
+    r"when loading database '(?P<db>[^']*)'"
+)
+# odoo/tests/result.py: startTest logs 'Starting %s ...', addSkip 'skipped %s : %s',
+# logError '%s: %s\n%s' with flavour FAIL or ERROR, all on the test module's logger.
+STARTING_RE = re.compile(r"^Starting (?P<test>\S+) \.\.\.$")
+SKIPPED_RE = re.compile(r"^skipped \S+ : ")
+TEST_FAILURE_RE = re.compile(r"^(FAIL|ERROR): ")
+TEST_LOGGER_RE = re.compile(r"^odoo\.addons\.(?P<addon>[^.]+)\.tests(\.|$)")
+# lines that only summarise test results (counted through RESULT_RE already)
+TEST_SUMMARY = (
+    (
+        "odoo.modules.loading",
+        re.compile(r"^Module \S+: \d+ failures, \d+ errors of \d+ tests"),
+    ),
+    (
+        "odoo.modules.loading",
+        re.compile(r"^At least one test failed when loading the modules"),
+    ),
+    ("odoo.service.server", re.compile(r"at least one error occurred in a test")),
+    ("odoo.tests.result", re.compile(r"^Test suite halted")),
+)
+MODULE_LOADED_RE = re.compile(r"^Module \S+ loaded in ")
+POST_TESTS_DONE_RE = re.compile(r"^\d+ post-tests in ")
+
+
+@dataclasses.dataclass
+class LogRecord:
+    level: str
+    logger: str
+    msg: str
+    lines: list
+    lineno: int
+
+    def text(self, max_lines=LINES_PER_RECORD):
+        """The record; a long traceback is cut in the middle (its end matters)."""
+        lines = [line for line in self.lines if line.strip()]
+        if len(lines) > max_lines:
+            lines = [
+                lines[0],
+                f"    ... ({len(lines) - max_lines} lines cut, see the log)",
+                *lines[-(max_lines - 1) :],
+            ]
+        return "\n".join(lines)
+
+
+def iter_records(path):
+    current = None
+    try:
+        handle = open(path, encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    with handle:
+        for number, line in enumerate(handle, 1):
+            line = line.rstrip("\n")
+            match = RECORD_RE.match(line)
+            if match:
+                if current is not None:
+                    yield current
+                current = LogRecord(
+                    match["level"],
+                    match["logger"],
+                    match["msg"].rstrip(),
+                    [line],
+                    number,
+                )
+            elif current is not None:
+                current.lines.append(line)
+    if current is not None:
+        yield current
+
+
+@dataclasses.dataclass
+class LogReport:
+    result: dict = None  # failed / errors / total from the final odoo.tests.result line
+    skipped: int = 0
+    started: collections.Counter = dataclasses.field(
+        default_factory=collections.Counter
+    )
+    failures: list = dataclasses.field(
+        default_factory=list
+    )  # FAIL:/ERROR: test records
+    outside_errors: list = dataclasses.field(
+        default_factory=list
+    )  # ERROR/CRITICAL, no test
+    inside_errors: list = dataclasses.field(
+        default_factory=list
+    )  # logged while a test ran
+    warnings: list = dataclasses.field(default_factory=list)  # WARNING about our addons
+
+
+def _mentions(record, addons):
+    text = record.logger + " " + record.msg
+    return any(name in text or name.replace("_", ".") in text for name in addons)
+
+
+def analyse_log(path, addons=()):
+    """Read an Odoo log: test counts, failing tests, and errors logged outside any test.
+
+    A test window opens at a test's 'Starting …' line and closes when the module
+    finishes loading ('Module X loaded in …', at_install tests) or when the
+    post-install tests end.
+    """
+    report = LogReport()
+    in_test = False
+    for record in iter_records(path):
+        msg = record.msg
+        if record.logger == "odoo.tests.result":
+            match = RESULT_RE.match(msg)
+            if match:
+                report.result = {
+                    key: int(match[key]) for key in ("failed", "errors", "total")
+                }
+                in_test = False
+                continue
+        test_logger = TEST_LOGGER_RE.match(record.logger)
+        if test_logger and STARTING_RE.match(msg):
+            in_test = True
+            report.started[test_logger["addon"]] += 1
+            continue
+        if test_logger and SKIPPED_RE.match(msg):
+            report.skipped += 1
+            continue
+        if (
+            record.logger == "odoo.modules.loading" and MODULE_LOADED_RE.match(msg)
+        ) or (record.logger == "odoo.service.server" and POST_TESTS_DONE_RE.match(msg)):
+            in_test = False
+            continue
+        if record.level == "WARNING":
+            if _mentions(record, addons):
+                report.warnings.append(record)
+            continue
+        if record.level not in ("ERROR", "CRITICAL"):
+            continue
+        if TEST_FAILURE_RE.match(msg):
+            report.failures.append(record)
+        elif any(record.logger == name and rx.search(msg) for name, rx in TEST_SUMMARY):
+            continue
+        elif in_test:
+            report.inside_errors.append(record)
+        else:
+            report.outside_errors.append(record)
+    return report
+
+
+def print_records(title, records, limit=FAILURE_RECORDS_SHOWN):
+    if not records:
+        return
+    say(f"  --- {title} ({len(records)}) ---")
+    for record in records[:limit]:
+        say(record.text())
+    if len(records) > limit:
+        say(f"  ... {len(records) - limit} more, see the log")
+
+
+# --------------------------------------------------------------------------- tier: run
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    problems: list = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    def fail(self, problem, count=1):
+        self.failed += count
+        self.problems.append(problem)
+
+
+class Tier:
+    """Everything one `run` needs: Odoo, PostgreSQL, the addons, a scratch directory."""
+
+    def __init__(self, odoo, pg, addons):
+        self.odoo = odoo
+        self.pg = pg
+        self.addons = addons
+        self.workdir = Path(tempfile.mkdtemp(prefix="dsync-odoo-tier-"))
+        self.data_dir = self.workdir / "data"
+        self.timeout = int(os.environ.get("ODOO_TIER_TIMEOUT") or 2700)
+        self.run_id = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.search_dirs = [str(REPO_ROOT), *odoo.extra_addons]
+
+    def common_args(self, db):
+        return [
+            "-d",
+            db,
+            *self.odoo.addons_args(self.addons),
+            *self.pg.odoo_args(),
+            f"--data-dir={self.data_dir}",
+        ]
+
+    def test_database(self, label, demo):
+        slug = "demo" if demo else "nodemo"
+        db = f"dsync_test_{self.run_id}_{slug}"
+        check = Check(name=f"odoo[{label}]")
+        log_path = self.workdir / f"{slug}.log"
+        out_path = self.workdir / f"{slug}.out"
+        tags = ",".join(f"/{name}" for name in self.addons)
+        cmd = self.odoo.command(
+            *self.common_args(db),
+            "-i",
+            ",".join(self.addons),
+            "--test-enable",
+            f"--test-tags={tags}",
+            "--stop-after-init",
+            "--http-interface=127.0.0.1",
+            f"--http-port={free_port()}",
+            "--max-cron-threads=0",
+            "--log-level=info",
+            f"--logfile={log_path}",
+            "--load=base,web",
+        )
+        if not demo:
+            cmd.append("--without-demo=all")
+        t0 = time.monotonic()
+        say(
+            f"{check.name}: installing {', '.join(self.addons)} and running their "
+            f"tests (database {db})"
+        )
+        try:
+            rc = run_logged(
+                cmd, out_path, self.timeout, log_path=log_path, label=check.name
+            )
+            report = analyse_log(log_path, self.addons)
+            self._count_tests(check, report, rc, out_path)
+            if demo and report.result is not None and not report.outside_errors:
+                self._uninstall(check, db)
+            elif demo:
+                say(f"{check.name}: uninstall check not run (the install failed)")
+        finally:
+            odoo_drop_db(self.odoo, self.pg, db, self.data_dir)
+        check.seconds = time.monotonic() - t0
+        return check
+
+    def _count_tests(self, check, report, rc, out_path):
+        if report.result is not None:
+            res = report.result
+            check.passed = max(
+                0, res["total"] - res["failed"] - res["errors"] - report.skipped
+            )
+            check.failed = res["failed"] + res["errors"]
+            check.skipped = report.skipped
+            if check.failed:
+                check.problems.append(
+                    f"{res['failed']} failed and {res['errors']} error(s) "
+                    f"in {res['total']} tests"
+                )
+        else:
+            check.fail(
+                "no test result line in the log: Odoo did not finish "
+                + ("(timeout)" if rc is None else f"(exit code {rc})")
+            )
+        if report.outside_errors:
+            check.fail(
+                f"install produced errors: {len(report.outside_errors)} ERROR/CRITICAL "
+                "log line(s) outside any test"
+            )
+        for name in self.addons:
+            if (
+                report.result is not None
+                and not report.started[name]
+                and addon_expects_tests(name, self.search_dirs)
+            ):
+                check.fail(f"zero tests ran for {name}, which has a tests/ folder")
+        if rc not in (0, None) and not check.failed:
+            check.fail(f"odoo exited with code {rc}")
+        counts = ", ".join(f"{name} {report.started[name]}" for name in self.addons)
+        say(f"  tests per addon: {counts}")
+        print_records("failing tests", report.failures)
+        print_records(
+            "ERROR/CRITICAL outside tests (install errors)", report.outside_errors
+        )
+        if report.inside_errors:
+            say(
+                f"  note: {len(report.inside_errors)} ERROR line(s) were logged while "
+                "tests ran (not counted; first ones below)"
+            )
+            print_records("errors logged during tests", report.inside_errors, limit=3)
+        if report.warnings:
+            say(
+                f"  note: {len(report.warnings)} WARNING line(s) name our addons, e.g.:"
+            )
+            for record in report.warnings[:5]:
+                say("    " + record.lines[0][:300])
+        if report.result is None or (rc not in (0, None) and not report.failures):
+            tail = Path(out_path).read_text(errors="replace").strip().splitlines()[-15:]
+            if tail:
+                say("  --- last lines of odoo's own output ---")
+                say("\n".join(tail))
+
+    def _uninstall(self, check, db):
+        log_path = self.workdir / "uninstall.log"
+        out_path = self.workdir / "uninstall.out"
+        script = UNINSTALL_SCRIPT.format(names=self.addons, marker=UNINSTALL_MARKER)
+        cmd = self.odoo.command(
+            "shell",
+            *self.common_args(db),
+            "--no-http",
+            "--load=base,web",
+            "--log-level=info",
+            f"--logfile={log_path}",
+        )
+        say(f"{check.name}: uninstalling {', '.join(self.addons)}")
+        rc = run_logged(
+            cmd,
+            out_path,
+            self.timeout,
+            label=f"{check.name} uninstall",
+            stdin_text=script,
+        )
+        output = Path(out_path).read_text(errors="replace")
+        match = re.search(rf"^{UNINSTALL_MARKER} (.*)$", output, re.M)
+        states = json.loads(match.group(1)) if match else None
+        report = analyse_log(log_path, self.addons)
+        problems = []
+        if rc != 0:
+            problems.append(
+                f"odoo shell exited with {'a timeout' if rc is None else rc}"
+            )
+        if states is None:
+            problems.append("the uninstall script did not finish")
+        else:
+            left = {
+                name: state for name, state in states.items() if state != "uninstalled"
+            }
+            if left:
+                problems.append(f"still not uninstalled: {left}")
+        errors = report.outside_errors + report.inside_errors + report.failures
+        if errors:
+            problems.append(
+                f"{len(errors)} ERROR/CRITICAL log line(s) during uninstall"
+            )
+        if problems:
+            check.fail("uninstall: " + "; ".join(problems))
+            say(f"{check.name}: uninstall FAILED: {'; '.join(problems)}")
+            print_records("uninstall errors", errors)
+            if states is None:
+                say("\n".join(output.strip().splitlines()[-15:]))
+        else:
+            check.passed += 1
+            say(f"{check.name}: uninstall ok (counted as 1 passed check)")
+
+
+def write_summary(path, summary):
+    if path:
+        Path(path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def cmd_run(args):
+    summary = {
+        "tier": "odoo",
+        "status": "failed",
+        "passed": 0,
+        "failed": 0,
+        "skipped": 0,
+        "runs": [],
+        "message": "",
+    }
+    try:
+        addons = selected_addons()
+        if not addons:
+            summary.update(
+                status="failed",
+                failed=1,
+                message="no addon (directory with __manifest__.py) in the repository",
+            )
+            say(f"odoo tier: FAILED: {summary['message']}")
+            return 1
+        try:
+            odoo = find_odoo()
+        except OdooNotFound as exc:
+            say(skip_banner(str(exc)))
+            if os.environ.get("ODOO_TIER_REQUIRED") == "1":
+                summary.update(failed=1, message=f"ODOO_TIER_REQUIRED=1 and {exc}")
+                return 1
+            summary.update(status="skipped", skipped=1, message=str(exc))
+            return 0
+        except OdooUnusable as exc:
+            summary.update(failed=1, message=str(exc))
+            say(f"odoo tier: FAILED: {exc}")
+            return 1
+        say(
+            f"odoo tier: Odoo {odoo.version} ({odoo.where}); "
+            f"addons: {', '.join(addons)}"
+        )
+        pg = Pg.from_env()
+        try:
+            ensure_postgres(pg)
+        except TierError as exc:
+            summary.update(failed=1, message=str(exc))
+            say(f"odoo tier: FAILED: {exc}")
+            return 1
+        tier = Tier(odoo, pg, addons)
+        keep = os.environ.get("ODOO_TIER_KEEP_LOGS") == "1"
+        try:
+            for label, demo in (("without demo", False), ("demo", True)):
+                check = tier.test_database(label, demo)
+                summary["runs"].append(dataclasses.asdict(check))
+                say(
+                    f"{check.name}: {check.passed} passed, {check.failed} failed"
+                    + (f", {check.skipped} skipped" if check.skipped else "")
+                    + f" ({fmt_duration(check.seconds)})"
+                )
+                for problem in check.problems:
+                    say(f"  - {problem}")
+        finally:
+            for key in ("passed", "failed", "skipped"):
+                summary[key] = sum(run[key] for run in summary["runs"])
+            if summary["failed"] or keep or len(summary["runs"]) < 2:
+                say(f"odoo tier: logs kept in {tier.workdir}")
+                shutil.rmtree(tier.data_dir, ignore_errors=True)
+            else:
+                shutil.rmtree(tier.workdir, ignore_errors=True)
+        summary["status"] = "failed" if summary["failed"] else "passed"
+        return 1 if summary["failed"] else 0
+    except (KeyboardInterrupt, Interrupted) as exc:
+        summary.update(failed=summary["failed"] + 1, message=f"interrupted: {exc}")
+        say(f"odoo tier: interrupted ({exc})")
+        return 130
+    finally:
+        write_summary(args.summary_file, summary)
+
+
+# ------------------------------------------------------------------ demo / smoke
+
+
+def sign_body(secret, body):
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhook_request(base_url, backend_id, secret, body, topic, event_id, timeout=10):
+    """POST a signed generic webhook; returns (status, response text)."""
+    request = urllib.request.Request(
+        f"{base_url}/distribution_sync/webhook/{backend_id}",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Sync-Topic": topic,
+            "X-Sync-Event-Id": event_id,
+            "X-Sync-Signature": sign_body(secret, body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def sample_order(reference, sku="DS-WIDGET"):
+    """A small order for the generic channel (topic ``order/upsert``).
+
+    ``DS-WIDGET`` is a product of the addon's demo data.
+    """
+    return {
+        "external_id": reference,
+        "name": f"#{reference}",
+        "customer": {"name": "Webhook Customer", "email": "buyer@example.com"},
+        "lines": [
+            {"external_id": "1", "sku": sku, "quantity": 2, "price_unit": "12.50"}
+        ],
+    }
+
+
+def wait_http(base_url, timeout, proc=None):
+    """Wait until GET /web/health answers 200; False on timeout or if ``proc`` died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(
+                f"{base_url}/web/health", timeout=5
+            ) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+class Rpc:
+    """Tiny XML-RPC client: ``rpc('model', 'method', *args, **kwargs)``."""
+
+    def __init__(self, base_url, db, login="admin", password="admin"):
+        self.db, self.password = db, password
+        common = xmlrpc.client.ServerProxy(
+            f"{base_url}/xmlrpc/2/common", allow_none=True
+        )
+        self.uid = common.authenticate(db, login, password, {})
+        if not self.uid:
+            raise TierError(f"XML-RPC login {login}/{password} refused on {db}")
+        self.models = xmlrpc.client.ServerProxy(
+            f"{base_url}/xmlrpc/2/object", allow_none=True
+        )
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(
+            self.db, self.uid, self.password, model, method, list(args), kwargs
+        )
+
+
+def start_server(
+    odoo, pg, db, port, addons, log_path=None, out=None, extra=(), env_extra=None
+):
+    """Serve ``db`` alone on 127.0.0.1:port, queue_job loaded server-wide (runner)."""
+    cmd = odoo.command(
+        "-d",
+        db,
+        f"--db-filter=^{re.escape(db)}$",
+        *odoo.addons_args(addons),
+        *pg.odoo_args(),
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        "--load=base,web,queue_job",
+        *extra,
+    )
+    if log_path:
+        cmd.append(f"--logfile={log_path}")
+    env = dict(
+        os.environ,
+        ODOO_QUEUE_JOB_HOST="127.0.0.1",
+        ODOO_QUEUE_JOB_PORT=str(port),
+        ODOO_QUEUE_JOB_SCHEME="http",
+        **(env_extra or {}),
+    )
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def prepare_database(
+    odoo, pg, db, addons, demo, reset, workdir, data_dir=None, label="demo"
+):
+    """Create (or update) ``db`` with ``addons`` installed; TierError on failure."""
+    if reset:
+        if odoo_drop_db(odoo, pg, db, data_dir, quiet=True):
+            say(f"{label}: dropped database {db}")
+    log_path = Path(workdir) / f"install-{db}.log"
+    out_path = Path(workdir) / f"install-{db}.out"
+    names = ",".join(addons)
+    cmd = odoo.command(
+        "-d",
+        db,
+        *odoo.addons_args(addons),
+        *pg.odoo_args(),
+        "-i",
+        names,
+        "-u",
+        names,
+        "--stop-after-init",
+        "--no-http",
+        "--max-cron-threads=0",
+        "--log-level=info",
+        f"--logfile={log_path}",
+        "--load=base,web",
+    )
+    if data_dir:
+        cmd.append(f"--data-dir={data_dir}")
+    if not demo:
+        cmd.append("--without-demo=all")
+    say(f"{label}: installing/updating {names} in database {db} (log: {log_path})")
+    t0 = time.monotonic()
+    rc = run_logged(cmd, out_path, 3600, log_path=log_path, label=label)
+    report = analyse_log(log_path, addons)
+    if rc != 0 or report.outside_errors:
+        print_records("install errors", report.outside_errors)
+        tail = Path(out_path).read_text(errors="replace").strip().splitlines()[-10:]
+        if tail:
+            say("\n".join(tail))
+        raise TierError(f"installing {names} in {db} failed (exit code {rc})")
+    say(f"{label}: database {db} ready ({fmt_duration(time.monotonic() - t0)})")
+
+
+MESSAGE_FINAL_STATES = ("done", "error", "dead", "skipped", "blocked")
+MESSAGE_FIELDS = ["id", "state", "res_model", "res_id", "result_summary", "last_error"]
+
+
+def ensure_generic_backend(rpc, name, secret):
+    """Id of the generic backend ``name`` (created if missing) with ``secret``."""
+    model = "distribution.sync.backend"
+    found = rpc(model, "search", [("name", "=", name)], limit=1)
+    if found:
+        rpc(model, "write", found, {"webhook_secret": secret, "active": True})
+        return found[0]
+    values = {"name": name, "backend_type": "generic", "webhook_secret": secret}
+    return rpc(model, "create", values)
+
+
+def wait_message(rpc, backend_id, after_id, timeout):
+    """Poll the newest message of the backend (id > after_id) until it is final."""
+    deadline = time.monotonic() + timeout
+    message = None
+    while time.monotonic() < deadline:
+        domain = [("backend_id", "=", backend_id), ("id", ">", after_id)]
+        rows = rpc(
+            "distribution.sync.message",
+            "search_read",
+            domain,
+            fields=MESSAGE_FIELDS,
+            order="id desc",
+            limit=1,
+        )
+        message = rows[0] if rows else None
+        if message and message["state"] in MESSAGE_FINAL_STATES:
+            break
+        time.sleep(1)
+    return message
+
+
+def explain_message(rpc, message, log_path, addons):
+    """Print the jobs, exceptions and server errors behind a message."""
+    jobs = rpc(
+        "queue.job",
+        "search_read",
+        [],
+        fields=["name", "state", "exc_info"],
+        order="id desc",
+        limit=5,
+    )
+    for job in jobs:
+        say(f"  queue.job {job['state']:>9}: {job['name']}")
+        if job.get("exc_info"):
+            say("    " + job["exc_info"].strip().splitlines()[-1][:300])
+    if message["state"] == "done":
+        return
+    if message.get("last_error"):
+        say(f"  last error: {message['last_error'][:500]}")
+    exceptions = rpc(
+        "distribution.sync.exception",
+        "search_read",
+        [("message_id", "=", message["id"])],
+        fields=["category", "state", "name"],
+    )
+    for exc in exceptions:
+        say(f"  exception [{exc['category']}/{exc['state']}] {exc['name']}")
+    print_records("server errors", analyse_log(log_path, addons).outside_errors, 5)
+
+
+def smoke(odoo, pg, db, port, addons, workdir):
+    """Serve ``db``, send one signed webhook, wait for its queue job, stop."""
+    if MAIN_ADDON not in addons:
+        raise TierError(f"--smoke needs the {MAIN_ADDON} addon")
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = Path(workdir) / "smoke-server.log"
+    secret = "smoke-secret"
+    with open(Path(workdir) / "smoke-server.out", "wb") as out:
+        proc = start_server(odoo, pg, db, port, addons, log_path=log_path, out=out)
+        try:
+            t0 = time.monotonic()
+            if not wait_http(base_url, 180, proc):
+                raise TierError(f"the server did not answer on {base_url}")
+            took = fmt_duration(time.monotonic() - t0)
+            say(f"smoke: server up on {base_url} ({took})")
+            rpc = Rpc(base_url, db)
+            backend_id = ensure_generic_backend(rpc, "smoke", secret)
+            last = rpc(
+                "distribution.sync.message", "search", [], order="id desc", limit=1
+            )
+            reference = f"SMOKE-{uuid.uuid4().hex[:10]}"
+            body = json.dumps(sample_order(reference)).encode()
+            say(
+                f"smoke: POST /distribution_sync/webhook/{backend_id} "
+                f"(topic order/upsert, event {reference})"
+            )
+            t0 = time.monotonic()
+            status, text = webhook_request(
+                base_url, backend_id, secret, body, "order/upsert", reference
+            )
+            say(f"smoke: -> HTTP {status} {text.strip()[:200]}")
+            if status != 200:
+                raise TierError(f"the webhook was answered with HTTP {status}")
+            message = wait_message(rpc, backend_id, last[0] if last else 0, 60)
+            if not message:
+                raise TierError("no distribution.sync.message was stored")
+            say(
+                f"smoke: message {message['id']} state={message['state']} after "
+                f"{fmt_duration(time.monotonic() - t0)}: "
+                f"{message.get('result_summary') or ''} "
+                f"({message.get('res_model') or '-'} {message.get('res_id') or ''})"
+            )
+            explain_message(rpc, message, log_path, addons)
+            if message["state"] != "done":
+                raise TierError(
+                    f"the message is {message['state']!r}, not 'done' (within 60 s)"
+                )
+            say("smoke: OK - the webhook was stored, then processed by a queue job")
+        finally:
+            stop_process(proc)
+
+
+def cmd_demo(args):
+    try:
+        odoo = find_odoo()
+    except (OdooNotFound, OdooUnusable) as exc:
+        say(skip_banner(str(exc)).replace("TIER ODOO SKIPPED", "DEMO NOT POSSIBLE"))
+        return 1
+    addons = selected_addons()
+    if not addons:
+        say("demo: no addon (directory with __manifest__.py) in the repository")
+        return 1
+    pg = Pg.from_env()
+    workdir = Path(tempfile.mkdtemp(prefix="dsync-demo-"))
+    ok = False
+    try:
+        ensure_postgres(pg)
+        port = args.port
+        if not port_is_free(port):
+            raise TierError(f"port {port} on 127.0.0.1 is in use; pass --port N")
+        prepare_database(
+            odoo, pg, args.db, addons, demo=True, reset=args.reset, workdir=workdir
+        )
+        if args.smoke:
+            smoke(odoo, pg, args.db, port, addons, workdir)
+            ok = True
+            return 0
+        return serve_forever(odoo, pg, args.db, port, addons)
+    except TierError as exc:
+        say(f"demo: FAILED: {exc}")
+        return 1
+    except (KeyboardInterrupt, Interrupted):
+        say("demo: interrupted")
+        return 130
+    finally:
+        if ok or not args.smoke:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"demo: logs kept in {workdir}")
+
+
+def serve_forever(odoo, pg, db, port, addons):
+    base_url = f"http://127.0.0.1:{port}"
+    proc = start_server(odoo, pg, db, port, addons)
+    try:
+        if not wait_http(base_url, 180, proc):
+            raise TierError(f"the server did not answer on {base_url}")
+        path = f"/odoo/action-{DASHBOARD_ACTION}" if MAIN_ADDON in addons else "/odoo"
+        line = "=" * 78
+        say(
+            "\n".join(
+                [
+                    "",
+                    line,
+                    f"  Open {base_url}{path}",
+                    "  Login: admin   Password: admin",
+                    f"  Database: {db}   (queue job runner on, press Ctrl-C to stop)",
+                    line,
+                    "",
+                ]
+            )
+        )
+        return proc.wait()
+    except (KeyboardInterrupt, Interrupted):
+        say("\ndemo: stopping the server")
+        return 0
+    finally:
+        stop_process(proc)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="the Odoo test tier (default)")
+    run.add_argument("--summary-file", help="write the counts as JSON here")
+    demo = sub.add_parser("demo", help="serve a demo database with all addons")
+    demo.add_argument("--db", default=DEMO_DB)
+    demo.add_argument("--port", type=int, default=8069)
+    demo.add_argument(
+        "--reset", action="store_true", help="drop and recreate the database"
+    )
+    demo.add_argument(
+        "--smoke",
+        action="store_true",
+        help="send one signed webhook, wait for its job, stop",
+    )
+    args = parser.parse_args(argv)
+    install_signal_handlers()
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command is None:
+        args = run.parse_args([])
+    return cmd_run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
