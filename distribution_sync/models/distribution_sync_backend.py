@@ -4,14 +4,22 @@ import json
 import logging
 from datetime import timedelta
 
+import requests
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..core import ownership as core_ownership
-from ..core.errors import PayloadError
+from ..core.errors import PayloadError, SyncError, TransientError
+from ..core.idempotency import message_key, payload_digest
 from ..core.mapping import MappingTable
 from ..core.ownership import OwnershipMatrix, OwnershipRule
-from ..core.retry import RetryPolicy, delay_from_pattern
+from ..core.retry import (
+    RetryPolicy,
+    delay_from_pattern,
+    is_transient_http_status,
+    retry_after_seconds,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -267,6 +275,7 @@ class DistributionSyncBackend(models.Model):
         """Groups of the technical user: enough to sync documents, nothing more."""
         xmlids = [
             "base.group_user",
+            "base.group_partner_manager",
             "distribution_sync.group_distribution_sync_user",
             "sales_team.group_sale_salesman_all_leads",
             "stock.group_stock_user",
@@ -426,6 +435,72 @@ class DistributionSyncBackend(models.Model):
         message._enqueue()
         return 200, "accepted"
 
+    # ---------------------------------------------------------- HTTP, outbound
+    def _http(self, method, path, *, json_body=None, params=None, headers=None):
+        """Call the backend's API; return the decoded JSON (or ``{}``).
+
+        Network failures, throttling and 5xx raise ``TransientError`` (the
+        message is retried); other 4xx raise ``PayloadError`` (a retry would
+        not help, an exception is opened).
+        """
+        self.ensure_one()
+        if not self.api_url:
+            raise SyncError(
+                self.env._("The backend %s has no API URL.", self.name),
+                hint=self.env._("Set the API URL on the backend, then retry."),
+            )
+        url = f"{self.api_url.rstrip('/')}/{path.lstrip('/')}"
+        try:
+            response = requests.request(
+                method,
+                url,
+                json=json_body,
+                params=params,
+                headers=headers,
+                timeout=self.request_timeout or 20,
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise TransientError(f"{method} {url}: {exc}") from exc
+        if is_transient_http_status(response.status_code):
+            raise TransientError(
+                f"{method} {url} answered {response.status_code}",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if response.status_code >= 400:
+            raise PayloadError(
+                f"{method} {url} refused the request ({response.status_code}): "
+                f"{response.text[:500]}",
+                value=response.status_code,
+            )
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise PayloadError(f"{method} {url} did not answer JSON.") from exc
+
+    def _push(self, record, topic, payload, entity):
+        """Queue one outbound message for ``record`` unless the channel owns
+        ``entity``. Pushing the same content twice makes one message."""
+        self.ensure_one()
+        if not self._ownership_matrix().may_push(entity):
+            return self.env["distribution.sync.message"]
+        body = json.dumps(payload, sort_keys=True, default=str)
+        key = message_key(record._name, record.id, topic, payload_digest(body))
+        message, is_new = self.env["distribution.sync.message"]._intake(
+            self,
+            "outbound",
+            topic,
+            key,
+            body,
+            res_model=record._name,
+            res_id=record.id,
+            work_key=f"{record._name}:{record.id}",
+        )
+        if is_new:
+            message._enqueue()
+        return message
+
     # ------------------------------------------------------- rules for the code
     def _ownership_matrix(self):
         self.ensure_one()
@@ -482,8 +557,10 @@ class DistributionSyncBackend(models.Model):
     def _retry_delay(self, attempt):
         """Seconds before attempt ``attempt + 1``, from the job function's
         retry pattern declared in XML (``queue.job.function``)."""
-        config = self.env["queue.job.function"].sudo().job_config(
-            "<distribution.sync.message>._process_job"
+        config = (
+            self.env["queue.job.function"]
+            .sudo()
+            .job_config("<distribution.sync.message>._process_job")
         )
         return delay_from_pattern(
             config.retry_pattern, attempt, default=self._retry_policy().delay(attempt)
@@ -544,8 +621,7 @@ class DistributionSyncBackend(models.Model):
         for backend in self:
             key = backend.id
             backend.count_pending = sum(
-                by_state.get((key, s), 0)
-                for s in ("received", "queued", "processing")
+                by_state.get((key, s), 0) for s in ("received", "queued", "processing")
             )
             backend.count_error = by_state.get((key, "error"), 0)
             backend.count_dead = by_state.get((key, "dead"), 0)
@@ -556,7 +632,8 @@ class DistributionSyncBackend(models.Model):
             backend.count_done_24h = done_24h.get(key, 0)
             backend.last_success_date = last_done.get(key)
             backend.exception_summary = ", ".join(
-                f"{labels.get(cat, cat)}: {count}" for cat, count in sorted(cats.items())
+                f"{labels.get(cat, cat)}: {count}"
+                for cat, count in sorted(cats.items())
             )
 
     @staticmethod

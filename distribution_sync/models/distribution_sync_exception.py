@@ -142,7 +142,8 @@ class DistributionSyncException(models.Model):
             "name": name,
             "backend_id": backend.id,
             "category": category,
-            "severity": kw.get("severity") or SEVERITY_BY_CATEGORY.get(category, "error"),
+            "severity": kw.get("severity")
+            or SEVERITY_BY_CATEGORY.get(category, "error"),
             "message_id": message.id if message else False,
             "value": str(value)[:250] if value not in (None, False, "") else False,
             "hint": kw.get("hint") or False,
@@ -205,7 +206,11 @@ class DistributionSyncException(models.Model):
         """The work of ``message`` succeeded: close what it had raised."""
         domain = [("state", "=", "open"), ("backend_id", "=", message.backend_id.id)]
         if message.work_key:
-            domain += ["|", ("message_id", "=", message.id), ("work_key", "=", message.work_key)]
+            domain += [
+                "|",
+                ("message_id", "=", message.id),
+                ("work_key", "=", message.work_key),
+            ]
         else:
             domain.append(("message_id", "=", message.id))
         exceptions = self.sudo().search(domain)
@@ -241,12 +246,12 @@ class DistributionSyncException(models.Model):
             message = exc.message_id
             if not message:
                 raise UserError(
-                    self.env._("%s has no message to retry: resolve it by hand.", exc.name)
+                    self.env._(
+                        "%s has no message to retry: resolve it by hand.", exc.name
+                    )
                 )
             exc.backend_id._audit("retry", record=exc, note=message.display_name)
-            message.sudo().with_context(
-                distribution_sync_force=True
-            )._process_now()
+            message.sudo().with_context(distribution_sync_force=True)._process_now()
         return True
 
     def action_resolve(self):
@@ -268,7 +273,9 @@ class DistributionSyncException(models.Model):
     def action_reopen(self):
         for exc in self.filtered(lambda e: e.state != "open"):
             exc.backend_id._audit("reopen", record=exc)
-            exc.write({"state": "open", "resolved_by_id": False, "resolved_date": False})
+            exc.write(
+                {"state": "open", "resolved_by_id": False, "resolved_date": False}
+            )
         return True
 
     def action_open_document(self):

@@ -2,15 +2,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
 
-import requests
-
 from odoo import models
 
 from ..core import reference
 from ..core.canonical import parse_datetime
-from ..core.errors import PayloadError, SyncError, TransientError
+from ..core.errors import PayloadError
 from ..core.idempotency import message_key, payload_digest
-from ..core.retry import is_transient_http_status, retry_after_seconds
 from ..core.signature import hmac_sha256_hex
 
 
@@ -25,72 +22,6 @@ class DistributionSyncBackend(models.Model):
     """
 
     _inherit = "distribution.sync.backend"
-
-    # ------------------------------------------------------------------ shared
-    def _http(self, method, path, *, json_body=None, params=None, headers=None):
-        """Call the backend's API; return the decoded JSON (or ``{}``).
-
-        Network failures, throttling and 5xx raise ``TransientError`` (the
-        message is retried); other 4xx raise ``PayloadError`` (a retry would
-        not help, an exception is opened).
-        """
-        self.ensure_one()
-        if not self.api_url:
-            raise SyncError(
-                self.env._("The backend %s has no API URL.", self.name),
-                hint=self.env._("Set the API URL on the backend, then retry."),
-            )
-        url = f"{self.api_url.rstrip('/')}/{path.lstrip('/')}"
-        try:
-            response = requests.request(
-                method,
-                url,
-                json=json_body,
-                params=params,
-                headers=headers,
-                timeout=self.request_timeout or 20,
-            )
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise TransientError(f"{method} {url}: {exc}") from exc
-        if is_transient_http_status(response.status_code):
-            raise TransientError(
-                f"{method} {url} answered {response.status_code}",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        if response.status_code >= 400:
-            raise PayloadError(
-                f"{method} {url} refused the request ({response.status_code}): "
-                f"{response.text[:500]}",
-                value=response.status_code,
-            )
-        if not response.content:
-            return {}
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise PayloadError(f"{method} {url} did not answer JSON.") from exc
-
-    def _push(self, record, topic, payload, entity):
-        """Queue one outbound message for ``record`` unless the channel owns
-        ``entity``. Pushing the same content twice makes one message."""
-        self.ensure_one()
-        if not self._ownership_matrix().may_push(entity):
-            return self.env["distribution.sync.message"]
-        body = json.dumps(payload, sort_keys=True, default=str)
-        key = message_key(record._name, record.id, topic, payload_digest(body))
-        message, is_new = self.env["distribution.sync.message"]._intake(
-            self,
-            "outbound",
-            topic,
-            key,
-            body,
-            res_model=record._name,
-            res_id=record.id,
-            work_key=f"{record._name}:{record.id}",
-        )
-        if is_new:
-            message._enqueue()
-        return message
 
     # ----------------------------------------------------------------- generic
     def generic_webhook_verify(self, body, headers):
@@ -124,9 +55,7 @@ class DistributionSyncBackend(models.Model):
         importer = self.env["distribution.sync.importer"]
         if parsed["entity"] == "order":
             if parsed.get("action") == "cancel":
-                return importer._cancel_sale_order(
-                    self, parsed["external_id"], message
-                )
+                return importer._cancel_sale_order(self, parsed["external_id"], message)
             return importer._import_sale_order(self, parsed["order"], message)
         return self._generic_import_customer(parsed, message)
 
@@ -211,4 +140,6 @@ class DistributionSyncBackend(models.Model):
 
     def generic_test_connection(self):
         answer = self._http("GET", "ping")
-        return self.env._("Connected to %(url)s (%(answer)s).", url=self.api_url, answer=answer)
+        return self.env._(
+            "Connected to %(url)s (%(answer)s).", url=self.api_url, answer=answer
+        )

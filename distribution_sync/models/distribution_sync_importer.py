@@ -216,11 +216,10 @@ class DistributionSyncImporter(models.AbstractModel):
                 ]
             )
             match = candidates.filtered(
-                lambda t, rate=rate: money_compare(
-                    to_decimal(t.amount), rate, "0.0001"
+                lambda t, rate=rate: (
+                    money_compare(to_decimal(t.amount), rate, "0.0001") == 0
+                    and bool(t.price_include) == bool(taxes_included)
                 )
-                == 0
-                and bool(t.price_include) == bool(taxes_included)
             )[:1]
             if not match:
                 raise MappingMissing(
@@ -294,21 +293,27 @@ class DistributionSyncImporter(models.AbstractModel):
 
     @api.model
     def _find_pricelist(self, backend, currency_code):
+        """A pricelist in the order's currency; none is needed for the
+        company currency."""
         company = backend.company_id
         if not currency_code or currency_code == company.currency_id.name:
             currency = company.currency_id
         else:
-            currency = self.env["res.currency"].with_context(active_test=False).search(
-                [("name", "=", currency_code)], limit=1
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", currency_code)], limit=1)
             )
-        pricelist = self.env["product.pricelist"].search(
-            [
-                ("currency_id", "=", currency.id),
-                ("company_id", "in", [company.id, False]),
-            ],
-            limit=1,
-        ) if currency else self.env["product.pricelist"]
-        if not pricelist:
+        pricelist = self.env["product.pricelist"]
+        if currency:
+            pricelist = pricelist.search(
+                [
+                    ("currency_id", "=", currency.id),
+                    ("company_id", "in", [company.id, False]),
+                ],
+                limit=1,
+            )
+        if not pricelist and currency != company.currency_id:
             raise MappingMissing(
                 "currency",
                 currency_code,
@@ -325,7 +330,7 @@ class DistributionSyncImporter(models.AbstractModel):
             "partner_invoice_id": addresses["invoice"].id,
             "partner_shipping_id": addresses["delivery"].id,
             "company_id": backend.company_id.id,
-            "pricelist_id": pricelist.id,
+            "pricelist_id": pricelist.id or False,
             "client_order_ref": order.get("name") or order["external_id"],
             "origin": f"{backend.name}: {order.get('name') or order['external_id']}",
             "order_line": [Command.create(line) for line in lines],
@@ -363,9 +368,13 @@ class DistributionSyncImporter(models.AbstractModel):
         for line, so_line in zip(
             order.get("lines") or (), sale_order.order_line, strict=False
         ):
-            list_price = pricelist._get_product_price(
-                so_line.product_id, so_line.product_uom_qty, uom=so_line.product_uom
-            ) if pricelist else so_line.product_id.lst_price
+            list_price = (
+                pricelist._get_product_price(
+                    so_line.product_id, so_line.product_uom_qty, uom=so_line.product_uom
+                )
+                if pricelist
+                else so_line.product_id.lst_price
+            )
             doc_lines.append(
                 {
                     "ref": line.get("sku") or line.get("name"),
@@ -378,7 +387,9 @@ class DistributionSyncImporter(models.AbstractModel):
         return {
             "currency": sale_order.currency_id.name,
             "rounding": rounding,
-            "expected_total": str(order["total"]) if order.get("total") is not None else None,
+            "expected_total": str(order["total"])
+            if order.get("total") is not None
+            else None,
             "computed_total": str(sale_order.amount_total),
             "lines": doc_lines,
             "partner": {
@@ -454,9 +465,7 @@ class DistributionSyncImporter(models.AbstractModel):
                 backend, order, partner, addresses, lines
             )
             sale_order = (
-                self.env["sale.order"]
-                .with_company(backend.company_id)
-                .create(vals)
+                self.env["sale.order"].with_company(backend.company_id).create(vals)
             )
             result["odoo_values"] = vals
         report = self._validate(
@@ -564,7 +573,9 @@ class DistributionSyncImporter(models.AbstractModel):
         sale_order = binding and binding._record()
         result = {"res_model": "sale.order", "external_id": external_id}
         if not sale_order:
-            return dict(result, state="skipped", summary="Unknown order: nothing to cancel.")
+            return dict(
+                result, state="skipped", summary="Unknown order: nothing to cancel."
+            )
         result["res_id"] = sale_order.id
         if sale_order.state == "cancel":
             return dict(result, state="skipped", summary="Already cancelled.")
@@ -591,4 +602,3 @@ def _validation_problem(failure, record):
     problem.record = record
     problem.severity = "warning" if failure.severity != "block" else "error"
     return problem
-

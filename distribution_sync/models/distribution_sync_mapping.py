@@ -50,12 +50,12 @@ class DistributionSyncMapping(models.Model):
     rounding_policy = fields.Selection(
         core_mapping.ROUNDING_POLICIES, default="exact", required=True
     )
-    tax_id = fields.Many2one("account.tax", string="Tax")
-    product_id = fields.Many2one("product.product", string="Product")
-    country_id = fields.Many2one("res.country", string="Country")
-    state_id = fields.Many2one("res.country.state", string="State")
-    payment_term_id = fields.Many2one("account.payment.term", string="Payment term")
-    journal_id = fields.Many2one("account.journal", string="Journal")
+    tax_id = fields.Many2one("account.tax")
+    product_id = fields.Many2one("product.product")
+    country_id = fields.Many2one("res.country")
+    state_id = fields.Many2one("res.country.state")
+    payment_term_id = fields.Many2one("account.payment.term")
+    journal_id = fields.Many2one("account.journal")
     odoo_code = fields.Char(
         string="Odoo value", help="Status codes, carrier services: the Odoo code."
     )

@@ -116,9 +116,7 @@ class DistributionSyncMessage(models.Model):
         for message in self:
             arrow = "←" if message.direction == "inbound" else "→"
             message.display_name = " ".join(
-                part
-                for part in (arrow, message.topic, message.external_id)
-                if part
+                part for part in (arrow, message.topic, message.external_id) if part
             )
 
     def _compute_document_name(self):
@@ -145,9 +143,7 @@ class DistributionSyncMessage(models.Model):
 
     # ------------------------------------------------------------------ intake
     @api.model
-    def _prepare_intake_vals(
-        self, backend, direction, topic, key, payload, **extra
-    ):
+    def _prepare_intake_vals(self, backend, direction, topic, key, payload, **extra):
         if isinstance(payload, bytes):
             payload = payload.decode("utf-8", errors="replace")
         vals = {
@@ -203,9 +199,7 @@ class DistributionSyncMessage(models.Model):
         for message in self:
             backend = message.backend_id
             attempt = message.attempt_count + 1
-            method = (
-                "_process_job" if message.direction == "inbound" else "_send_job"
-            )
+            method = "_process_job" if message.direction == "inbound" else "_send_job"
             delayable = (
                 message.with_user(backend.user_id or self.env.user)
                 .with_company(backend.company_id)
@@ -425,7 +419,9 @@ class DistributionSyncMessage(models.Model):
             lambda m: m.state in core_states.RETRYABLE_STATES | core_states.OPEN_STATES
         )
         if not retryable:
-            raise UserError(self.env._("Only failed or pending messages can be retried."))
+            raise UserError(
+                self.env._("Only failed or pending messages can be retried.")
+            )
         for message in retryable:
             message._audit("retry")
         retryable._process_now()
@@ -436,7 +432,9 @@ class DistributionSyncMessage(models.Model):
         for message in self:
             if message.state not in core_states.REPLAYABLE_STATES:
                 raise UserError(
-                    self.env._("Message %s cannot be replayed now.", message.display_name)
+                    self.env._(
+                        "Message %s cannot be replayed now.", message.display_name
+                    )
                 )
             message._audit("replay")
             # A replay must re-apply even an unchanged payload.
@@ -478,27 +476,24 @@ class DistributionSyncMessage(models.Model):
         self.ensure_one()
         report = {}
         backend = self.backend_id
-        runner = self.with_user(backend.user_id or self.env.user).with_company(
-            backend.company_id
-        ).with_context(distribution_sync_force=True, distribution_sync_dry_run=True)
+        runner = (
+            self.with_user(backend.user_id or self.env.user)
+            .with_company(backend.company_id)
+            .with_context(distribution_sync_force=True, distribution_sync_dry_run=True)
+        )
 
-        class _Rollback(Exception):
-            pass
-
+        savepoint = self.env.cr.savepoint()
         try:
-            with self.env.cr.savepoint():
-                try:
-                    result = backend.with_env(runner.env)._call("process_message", runner)
-                    report = {"outcome": "ok", "result": to_jsonable(result or {})}
-                except Exception as exc:  # reported to the user, then rolled back
-                    report = {
-                        "outcome": "failure",
-                        "error": str(exc),
-                        "category": getattr(exc, "category", "technical"),
-                    }
-                raise _Rollback()
-        except _Rollback:
-            pass
+            result = backend.with_env(runner.env)._call("process_message", runner)
+            report = {"outcome": "ok", "result": to_jsonable(result or {})}
+        except Exception as exc:  # reported to the user, then rolled back
+            report = {
+                "outcome": "failure",
+                "error": str(exc),
+                "category": getattr(exc, "category", "technical"),
+            }
+        finally:
+            savepoint.close(rollback=True)
         self.env.invalidate_all()
         return json.dumps(report, indent=2, default=str, ensure_ascii=False)
 
@@ -551,8 +546,10 @@ class DistributionSyncMessage(models.Model):
         )
         if not candidates:
             return 0
-        jobs = self.env["queue.job"].sudo().search(
-            [("uuid", "in", [m.job_uuid for m in candidates if m.job_uuid])]
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search([("uuid", "in", [m.job_uuid for m in candidates if m.job_uuid])])
         )
         by_uuid = {job.uuid: job for job in jobs}
         stuck = self.browse()

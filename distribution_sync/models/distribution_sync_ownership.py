@@ -63,13 +63,16 @@ class DistributionSyncOwnership(models.Model):
     def _check_unique_entity_rule(self):
         # NULL field names are distinct for a unique constraint: check by hand.
         for rule in self.filtered(lambda r: not r.field_name):
-            if self.search_count(
-                [
-                    ("backend_id", "=", rule.backend_id.id),
-                    ("entity", "=", rule.entity),
-                    ("field_name", "=", False),
-                ]
-            ) > 1:
+            if (
+                self.search_count(
+                    [
+                        ("backend_id", "=", rule.backend_id.id),
+                        ("entity", "=", rule.entity),
+                        ("field_name", "=", False),
+                    ]
+                )
+                > 1
+            ):
                 raise ValidationError(
                     self.env._("There is already a rule for the whole %s.", rule.entity)
                 )

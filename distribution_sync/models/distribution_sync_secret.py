@@ -85,6 +85,6 @@ class DistributionSyncSecret(models.Model):
     def _rotate_all(self):
         """Re-encrypt every secret with the current (first) key."""
         box = self._secret_box()
-        for secret in self.sudo().search([]):
+        for secret in self.sudo().search([("value", "!=", False)]):
             secret.value = box.rotate(secret.value)
         return True

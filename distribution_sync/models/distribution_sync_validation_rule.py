@@ -33,16 +33,22 @@ class DistributionSyncValidationRule(models.Model):
     company_id = fields.Many2one(
         related="backend_id.company_id", store=True, index=True
     )
-    document_type = fields.Selection(DOCUMENT_TYPES, required=True, default="sale_order")
+    document_type = fields.Selection(
+        DOCUMENT_TYPES, required=True, default="sale_order"
+    )
     rule_type = fields.Selection(core_validation.RULE_TYPES, required=True)
     severity = fields.Selection(
-        [(core_validation.SEVERITY_BLOCK, "Block"), (core_validation.SEVERITY_WARN, "Warn")],
+        [
+            (core_validation.SEVERITY_BLOCK, "Block"),
+            (core_validation.SEVERITY_WARN, "Warn"),
+        ],
         required=True,
         default=core_validation.SEVERITY_BLOCK,
     )
     tolerance = fields.Float(
         digits=(16, 4),
-        help="Total tolerance: accepted absolute difference (0 = the currency rounding).",
+        help="Total tolerance: accepted absolute difference "
+        "(0 = the currency rounding).",
     )
     percent = fields.Float(help="Price deviation: accepted difference in %.")
     amount = fields.Float(help="Maximum amount: highest accepted document total.")
