@@ -11,6 +11,7 @@ from . import distribution_sync_audit
 from . import distribution_sync_document_mixin
 from . import distribution_sync_importer
 from . import sale_order
+from . import sale_order_line
 from . import account_move
 from . import stock_picking
 from . import res_partner

@@ -554,13 +554,13 @@ class DistributionSyncBackend(models.Model):
         self.ensure_one()
         return RetryPolicy(max_attempts=self.max_attempts)
 
-    def _retry_delay(self, attempt):
-        """Seconds before attempt ``attempt + 1``, from the job function's
-        retry pattern declared in XML (``queue.job.function``)."""
+    def _retry_delay(self, attempt, method="_process_job"):
+        """Seconds before attempt ``attempt + 1``, from the retry pattern of
+        the job function ``method`` declared in XML (``queue.job.function``)."""
         config = (
             self.env["queue.job.function"]
             .sudo()
-            .job_config("<distribution.sync.message>._process_job")
+            .job_config(f"<distribution.sync.message>.{method}")
         )
         return delay_from_pattern(
             config.retry_pattern, attempt, default=self._retry_policy().delay(attempt)
@@ -739,7 +739,9 @@ class DistributionSyncBackend(models.Model):
 
     def _job_channel(self):
         self.ensure_one()
-        return self.channel_id.complete_name or "root"
+        # Jobs are queued as the technical user or an inbox user, neither of
+        # whom may read queue.job.channel.
+        return self.sudo().channel_id.complete_name or "root"
 
     def _audit(self, action, note=None, record=None):
         self.env["distribution.sync.audit"]._log(

@@ -114,11 +114,15 @@ class DistributionSyncException(models.Model):
             created = exc.create_date or now
             exc.age_hours = core_sla.age_hours(created, now)
             sla_hours = exc.backend_id.exception_sla_hours
-            exc.sla_status = (
-                core_sla.sla_status(created, now, sla_hours)
-                if exc.state == "open"
-                else "on_time"
-            )
+            if exc.sla_deadline:
+                # The deadline set at creation decides (as on the dashboard).
+                sla_hours = (exc.sla_deadline - created).total_seconds() / 3600
+            if exc.state != "open":
+                exc.sla_status = "on_time"
+            elif exc.sla_deadline and now > exc.sla_deadline:
+                exc.sla_status = "overdue"
+            else:
+                exc.sla_status = core_sla.sla_status(created, now, sla_hours)
 
     def _document(self):
         self.ensure_one()

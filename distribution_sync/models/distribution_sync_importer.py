@@ -222,11 +222,14 @@ class DistributionSyncImporter(models.AbstractModel):
                 )
             )[:1]
             if not match:
+                # The value is the code looked up, so that a mapping created
+                # from the exception matches it.
                 raise MappingMissing(
                     "tax",
-                    f"{label} ({rate}%, "
-                    f"{'included in' if taxes_included else 'excluded from'} price)",
-                    hint="Map it to an Odoo tax under Configuration > Mappings, "
+                    label,
+                    hint=f"The company has no {rate}% sale tax "
+                    f"{'included in' if taxes_included else 'excluded from'} the "
+                    "price. Map it to an Odoo tax under Configuration > Mappings, "
                     "then retry.",
                 )
             result |= match
@@ -255,9 +258,50 @@ class DistributionSyncImporter(models.AbstractModel):
         return float(discount / gross * 100)
 
     @api.model
+    def _line_price_discount(self, line, quantity, price, currency):
+        """(price per Odoo unit, discount %) giving the channel's discounted line
+        amount to the cent at the precisions Odoo stores.
+
+        The discount stays a percentage when, rounded to the "Discount"
+        precision, it gives that amount; otherwise it goes into the unit price
+        when that is exact. What cannot be exact is left to the total rule.
+        """
+        percent = self._discount_percent(line)
+        if not percent:
+            return price, 0.0
+        net = to_decimal(line["quantity"]) * to_decimal(line["price_unit"]) - (
+            to_decimal(line.get("discount_amount") or 0)
+        )
+        precision = self.env["decimal.precision"]
+        price_digits = precision.precision_get("Product Price")
+        discount_digits = precision.precision_get("Discount")
+
+        def exact(unit_price, discount):
+            amount = (
+                round(float(unit_price), price_digits)
+                * float(quantity)
+                * (1 - round(discount, discount_digits) / 100)
+            )
+            return currency.compare_amounts(amount, float(net)) == 0
+
+        if exact(price, percent):
+            return price, percent
+        if exact(net / quantity, 0.0):
+            return net / quantity, 0.0
+        return price, percent
+
+    @api.model
     def _prepare_order_line_vals(self, backend, table, line, order):
         product = self._find_product(backend, table, line)
         quantity, uom, price = self._line_quantity(table, line, product)
+        currency = backend.company_id.currency_id
+        if order.get("currency") and order["currency"] != currency.name:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", order["currency"])], limit=1)
+            ) or currency
+        price, discount = self._line_price_discount(line, quantity, price, currency)
         taxes = self._find_taxes(
             backend, table, line.get("taxes"), order.get("taxes_included")
         )
@@ -267,8 +311,9 @@ class DistributionSyncImporter(models.AbstractModel):
             "product_uom_qty": float(quantity),
             "product_uom": uom.id,
             "price_unit": float(price),
-            "discount": self._discount_percent(line),
+            "discount": discount,
             "tax_id": [Command.set(taxes.ids)],
+            "distribution_sync_line_ref": line.get("external_id") or False,
         }
 
     @api.model

@@ -194,12 +194,16 @@ class DistributionSyncMessage(models.Model):
         return message, True
 
     # --------------------------------------------------------------- enqueueing
+    def _job_method(self):
+        """Name of the job method of this message (by direction)."""
+        return "_process_job" if self.direction == "inbound" else "_send_job"
+
     def _enqueue(self, eta=None):
         """Queue the processing (or sending) job of each message, once."""
         for message in self:
             backend = message.backend_id
             attempt = message.attempt_count + 1
-            method = "_process_job" if message.direction == "inbound" else "_send_job"
+            method = message._job_method()
             delayable = (
                 message.with_user(backend.user_id or self.env.user)
                 .with_company(backend.company_id)
@@ -230,6 +234,8 @@ class DistributionSyncMessage(models.Model):
         key = zlib.crc32(
             f"{self.backend_id.id}:{self.work_key or self.idempotency_key}".encode()
         )
+        # crc32 is unsigned; the (int4, int4) lock function needs a signed value.
+        key = key - 2**32 if key >= 2**31 else key
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (7919, key))
         return self.env.cr.fetchone()[0]
 
@@ -346,7 +352,7 @@ class DistributionSyncMessage(models.Model):
         }
         delay = 0
         if state == "queued":
-            delay = self.backend_id._retry_delay(attempt)
+            delay = self.backend_id._retry_delay(attempt, self._job_method())
             vals["next_retry_at"] = fields.Datetime.now() + timedelta(seconds=delay)
         self.sudo().write(vals)
         self.sudo().error_details = "".join(traceback.format_exception(exc))

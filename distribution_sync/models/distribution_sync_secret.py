@@ -83,8 +83,16 @@ class DistributionSyncSecret(models.Model):
 
     @api.model
     def _rotate_all(self):
-        """Re-encrypt every secret with the current (first) key."""
+        """Re-encrypt every secret with the current (first) key.
+
+        Returns the secrets no configured key can decrypt (left untouched, so
+        one lost key does not stop the rotation of the others).
+        """
         box = self._secret_box()
+        lost = self.browse()
         for secret in self.sudo().search([("value", "!=", False)]):
-            secret.value = box.rotate(secret.value)
-        return True
+            try:
+                secret.value = box.rotate(secret.value)
+            except SecretDecryptError:
+                lost |= secret
+        return lost

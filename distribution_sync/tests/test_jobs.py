@@ -1,0 +1,478 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import json
+import socket
+import zlib
+from datetime import timedelta
+from unittest import mock
+
+import psycopg2
+
+from odoo import fields
+from odoo.sql_db import db_connect
+from odoo.tools import mute_logger
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..core.errors import TransientError
+from .common import DistributionSyncCase, order_payload
+
+LOCK_NAMESPACE = 7919
+
+
+def closed_local_port():
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DistributionSyncJobCase(DistributionSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.orders = cls.env["sale.order"]
+        cls.retry_pattern = (
+            cls.env["queue.job.function"]
+            .sudo()
+            .job_config("<distribution.sync.message>._process_job")
+            .retry_pattern
+        )
+
+    def order_binding(self, external_id):
+        return self.bindings.search(
+            [
+                ("backend_id", "=", self.backend.id),
+                ("res_model", "=", "sale.order"),
+                ("external_id", "=", external_id),
+            ]
+        )
+
+    def orders_of(self, external_id):
+        return self.orders.search([("client_order_ref", "=", f"#{external_id}")])
+
+    def open_exceptions(self, message, category=None):
+        domain = [("message_id", "=", message.id), ("state", "=", "open")]
+        if category:
+            domain.append(("category", "=", category))
+        return self.exceptions.search(domain)
+
+    def lock_key(self, message):
+        work = message.work_key or message.idempotency_key
+        key = zlib.crc32(f"{message.backend_id.id}:{work}".encode())
+        # pg_try_advisory_xact_lock(int4, int4): the same signed value.
+        return key - 2**32 if key >= 2**31 else key
+
+
+class TestEnqueue(DistributionSyncJobCase):
+    def test_enqueue_one_job_in_backend_channel(self):
+        message = self.intake("order/upsert", order_payload("Q-1"), event_id="q1")
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.assert_jobs_count(1)
+            trap.assert_jobs_count(1, only=message._process_job)
+            trap.assert_enqueued_job(
+                message._process_job,
+                properties={
+                    "channel": self.backend._job_channel(),
+                    "identity_key": f"distribution_sync:{message.id}:1",
+                    "max_retries": 0,
+                },
+            )
+            job = trap.enqueued_jobs[0]
+        self.assertEqual(self.backend._job_channel(), "root.distribution_sync.generic")
+        self.assertEqual(job.user_id, self.backend.user_id.id)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.job_uuid, job.uuid)
+
+    def test_enqueue_same_attempt_twice_keeps_one_job(self):
+        message = self.intake("order/upsert", order_payload("Q-2"), event_id="q2")
+        with trap_jobs() as trap:
+            message._enqueue()
+            message._enqueue()
+            trap.assert_jobs_count(1, only=message._process_job)
+
+    def test_identity_key_dedupes_stored_jobs(self):
+        """Without the trap: the real queue keeps one job per attempt."""
+        message = self.intake("order/upsert", order_payload("Q-3"), event_id="q3")
+        message._enqueue()
+        first_uuid = message.job_uuid
+        message._enqueue()
+        jobs = self.env["queue.job"].search(
+            [("identity_key", "=", f"distribution_sync:{message.id}:1")]
+        )
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.uuid, first_uuid)
+        self.assertEqual(message.job_uuid, first_uuid)
+        self.assertEqual(jobs.channel, "root.distribution_sync.generic")
+        self.assertEqual(jobs.method_name, "_process_job")
+        self.assertEqual(jobs.user_id, self.backend.user_id)
+
+    def test_perform_enqueued_job_creates_order(self):
+        message = self.intake("order/upsert", order_payload("Q-4"), event_id="q4")
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.perform_enqueued_jobs()
+        order = self.orders_of("Q-4")
+        self.assertEqual(len(order), 1)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertEqual((message.res_model, message.res_id), ("sale.order", order.id))
+        self.assertEqual(self.order_binding("Q-4").res_id, order.id)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.create_uid, self.backend.user_id)
+
+    def test_rerun_after_success_is_a_noop(self):
+        message = self.intake("order/upsert", order_payload("Q-5"), event_id="q5")
+        with trap_jobs() as trap:
+            message._enqueue()
+            job = trap.enqueued_jobs[0]
+            job.perform()
+            self.assertEqual(message.state, "done")
+            second = job.perform()
+            # No follow-up job was queued by either run.
+            self.assertEqual(trap.enqueued_jobs, [job])
+        self.assertTrue(second.startswith("Nothing to do"), second)
+        self.assertEqual(len(self.orders_of("Q-5")), 1)
+        self.assertEqual(len(self.order_binding("Q-5")), 1)
+        self.assertEqual(message.attempt_count, 1)
+        self.assertEqual(message._process_job(), "Nothing to do: message is done.")
+
+
+class TestRetries(DistributionSyncJobCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.backend.write(
+            {
+                "max_attempts": 3,
+                "api_url": f"http://127.0.0.1:{closed_local_port()}",
+                "request_timeout": 5,
+            }
+        )
+
+    def outbound(self, key="out-1"):
+        body = json.dumps({"external_id": "P-1", "name": "Jane Buyer"})
+        message, is_new = self.messages._intake(
+            self.backend,
+            "outbound",
+            "partner/upsert",
+            key,
+            body,
+            work_key="res.partner:1",
+        )
+        self.assertTrue(is_new)
+        return message
+
+    def assert_retry_scheduled(self, message, trap, attempt, before):
+        delay = self.retry_pattern[attempt]
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.attempt_count, attempt)
+        self.assertIn("127.0.0.1", message.last_error)
+        self.assertGreaterEqual(
+            message.next_retry_at, before + timedelta(seconds=delay)
+        )
+        self.assertLessEqual(
+            message.next_retry_at,
+            fields.Datetime.now() + timedelta(seconds=delay),
+        )
+        # The next attempt is a new job, delayed by the same backoff.
+        trap.assert_jobs_count(1, only=message._send_job)
+        trap.assert_enqueued_job(
+            message._send_job,
+            properties={
+                "eta": delay,
+                "identity_key": f"distribution_sync:{message.id}:{attempt + 1}",
+            },
+        )
+        self.assertEqual(message.job_uuid, trap.enqueued_jobs[0].uuid)
+        self.assertFalse(self.open_exceptions(message))
+
+    def test_network_failure_backoff_then_dead(self):
+        """A real refused connection: retried with the XML pattern, then dead."""
+        self.assertEqual(self.retry_pattern[1], 10)
+        self.assertEqual(self.retry_pattern[2], 30)
+        message = self.outbound()
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.assert_jobs_count(1, only=message._send_job)
+            for attempt in (1, 2):
+                before = fields.Datetime.now()
+                trap.perform_enqueued_jobs()
+                self.assert_retry_scheduled(message, trap, attempt, before)
+            trap.perform_enqueued_jobs()
+            # Attempt 3 of 3: given up, no new job.
+            trap.assert_jobs_count(0)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.attempt_count, 3)
+        self.assertFalse(message.next_retry_at)
+        exceptions = self.exceptions.search([("message_id", "=", message.id)])
+        self.assertEqual(len(exceptions), 1)
+        self.assertEqual(exceptions.category, "transient")
+        self.assertEqual(exceptions.state, "open")
+        self.assertEqual(exceptions.occurrence_count, 1)
+        self.assertIn("3 attempts", exceptions.name)
+
+    def test_transient_processing_error_is_retried(self):
+        message = self.intake("order/upsert", order_payload("R-1"), event_id="r1")
+        backend_class = type(self.backend)
+        with (
+            mock.patch.object(
+                backend_class,
+                "generic_process_message",
+                side_effect=TransientError("Channel busy (429)"),
+                autospec=True,
+            ) as process,
+            trap_jobs() as trap,
+        ):
+            message._enqueue()
+            before = fields.Datetime.now()
+            trap.perform_enqueued_jobs()
+            self.assertEqual(process.call_count, 1)
+            self.assertEqual(message.state, "queued")
+            self.assertEqual(message.attempt_count, 1)
+            self.assertEqual(message.last_error, "Channel busy (429)")
+            self.assertGreaterEqual(
+                message.next_retry_at, before + timedelta(seconds=10)
+            )
+            trap.assert_enqueued_job(
+                message._process_job,
+                properties={
+                    "eta": 10,
+                    "identity_key": f"distribution_sync:{message.id}:2",
+                },
+            )
+            self.assertFalse(self.open_exceptions(message))
+        # The channel is back: the next attempt succeeds.
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempt_count, 2)
+        self.assertEqual(len(self.orders_of("R-1")), 1)
+
+    def test_retry_job_stored_by_the_technical_user(self):
+        """Outside the trap: the runner's retry is a real job with an eta."""
+        message = self.intake("order/upsert", order_payload("R-3"), event_id="r3")
+        message._enqueue()
+        first = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(first.user_id, self.backend.user_id)
+        with mock.patch.object(
+            type(self.backend),
+            "generic_process_message",
+            side_effect=TransientError("Channel busy (503)"),
+            autospec=True,
+        ):
+            result = Job.load(self.env, first.uuid).perform()
+        self.assertIn("queued", result)
+        retry = self.env["queue.job"].search(
+            [("identity_key", "=", f"distribution_sync:{message.id}:2")]
+        )
+        self.assertEqual(len(retry), 1)
+        self.assertEqual(message.job_uuid, retry.uuid)
+        self.assertEqual(retry.user_id, self.backend.user_id)
+        self.assertEqual(retry.channel, "root.distribution_sync.generic")
+        self.assertTrue(retry.eta)
+        self.assertGreaterEqual(retry.eta, first.date_created + timedelta(seconds=10))
+        self.assertAlmostEqual(
+            retry.eta, message.next_retry_at, delta=timedelta(seconds=2)
+        )
+
+    def test_permanent_error_is_not_retried(self):
+        message = self.intake(
+            "order/upsert",
+            order_payload(
+                "R-2", lines=[{"sku": "NOPE", "quantity": 1, "price_unit": "10.00"}]
+            ),
+            event_id="r2",
+        )
+        with trap_jobs() as trap:
+            message._enqueue()
+            trap.perform_enqueued_jobs()
+            trap.assert_jobs_count(0)
+        self.assertEqual(message.state, "blocked")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertFalse(message.next_retry_at)
+        self.assertFalse(self.orders_of("R-2"))
+        exception = self.open_exceptions(message)
+        self.assertEqual(exception.category, "mapping")
+        self.assertEqual(exception.value, "NOPE")
+
+
+class TestConcurrency(DistributionSyncJobCase):
+    def other_cursor(self):
+        cr = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr.close)
+        self.addCleanup(cr.rollback)
+        return cr
+
+    def test_duplicate_idempotency_key_refused_by_database(self):
+        message = self.intake("order/upsert", order_payload("C-1"), event_id="c1")
+        vals = {
+            "backend_id": self.backend.id,
+            "direction": "inbound",
+            "topic": "order/upsert",
+            "idempotency_key": message.idempotency_key,
+            "payload": "{}",
+        }
+        with (
+            self.assertRaises(psycopg2.IntegrityError),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.messages.create(vals)
+        # The same key in the other direction is another event.
+        other = self.messages.create(dict(vals, direction="outbound"))
+        self.assertTrue(other)
+
+    def test_intake_of_existing_key_returns_existing(self):
+        body = json.dumps(order_payload("C-2"))
+        first, is_new = self.messages._intake(
+            self.backend, "inbound", "order/upsert", "event:c2", body
+        )
+        self.assertTrue(is_new)
+        again, is_new = self.messages._intake(
+            self.backend, "inbound", "order/upsert", "event:c2", body + " "
+        )
+        self.assertFalse(is_new)
+        self.assertEqual(again, first)
+        self.assertEqual(again.payload, body)
+        self.assertEqual(
+            self.messages.search_count(
+                [
+                    ("backend_id", "=", self.backend.id),
+                    ("idempotency_key", "=", "event:c2"),
+                ]
+            ),
+            1,
+        )
+
+    def test_advisory_lock_excludes_other_transactions(self):
+        message = self.intake("order/upsert", order_payload("C-3"), event_id="c3")
+        other = self.intake("order/upsert", order_payload("C-4"), event_id="c4")
+        self.assertTrue(message._lock_work())
+        # Re-entrant in the same transaction.
+        self.assertTrue(message._lock_work())
+        cr2 = self.other_cursor()
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(message)),
+        )
+        self.assertFalse(cr2.fetchone()[0])
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(other)),
+        )
+        self.assertTrue(cr2.fetchone()[0])
+
+    def test_job_waits_while_another_worker_holds_the_work(self):
+        message = self.intake("order/upsert", order_payload("C-5"), event_id="c5")
+        message._enqueue()
+        cr2 = self.other_cursor()
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(message)),
+        )
+        self.assertTrue(cr2.fetchone()[0])
+        with self.assertRaises(RetryableJobError) as caught:
+            message.with_user(self.backend.user_id)._process_job()
+        self.assertTrue(caught.exception.ignore_retry)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.attempt_count, 0)
+        self.assertFalse(self.orders_of("C-5"))
+        # Once the other transaction ends, the work goes through.
+        cr2.rollback()
+        message.with_user(self.backend.user_id)._process_job()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.orders_of("C-5")), 1)
+
+    def test_lock_key_beyond_int4_range(self):
+        """Any work key must map to a valid advisory lock key."""
+        for index in range(1000):
+            work_key = f"order:BIG-{index}"
+            key = zlib.crc32(f"{self.backend.id}:{work_key}".encode())
+            if key >= 2**31:
+                break
+        else:
+            self.fail("No work key beyond the int4 range was found.")
+        message = self.intake(
+            "order/upsert", order_payload(f"BIG-{index}"), event_id="big"
+        )
+        self.assertEqual(message.work_key, work_key)
+        self.assertTrue(message._lock_work())
+
+
+class TestCrons(DistributionSyncJobCase):
+    def set_date(self, message, column, age):
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"UPDATE distribution_sync_message SET {column} = %s WHERE id = %s",
+            (fields.Datetime.now() - age, message.id),
+        )
+        message.invalidate_recordset()
+
+    def test_requeue_message_whose_job_vanished(self):
+        stuck = self.intake("order/upsert", order_payload("S-1"), event_id="s1")
+        waiting = self.intake("order/upsert", order_payload("S-2"), event_id="s2")
+        recent = self.intake("order/upsert", order_payload("S-3"), event_id="s3")
+        (stuck | waiting | recent)._enqueue()
+        lost_uuid = stuck.job_uuid
+        self.env["queue.job"].search([("uuid", "=", lost_uuid)]).unlink()
+        job = self.env["queue.job"].search([("uuid", "=", recent.job_uuid)])
+        job.unlink()
+        self.set_date(stuck, "write_date", timedelta(hours=2))
+        self.set_date(waiting, "write_date", timedelta(hours=2))
+        with trap_jobs() as trap:
+            self.messages._cron_requeue_stuck(minutes=30)
+            trap.assert_jobs_count(1, only=stuck._process_job)
+            trap.assert_jobs_count(0, only=waiting._process_job)
+            trap.assert_jobs_count(0, only=recent._process_job)
+            new_uuid = trap.enqueued_jobs[0].uuid
+        self.assertEqual(stuck.state, "queued")
+        self.assertEqual(stuck.job_uuid, new_uuid)
+        self.assertNotEqual(new_uuid, lost_uuid)
+        # A message waiting for its next retry is left to its job.
+        stuck.sudo().next_retry_at = fields.Datetime.now() + timedelta(minutes=5)
+        self.set_date(stuck, "write_date", timedelta(hours=2))
+        with trap_jobs() as trap:
+            self.messages._cron_requeue_stuck(minutes=30)
+            trap.assert_jobs_count(0, only=stuck._process_job)
+
+    def test_purge_keeps_failures_and_exception_evidence(self):
+        def make(state, key, age_days):
+            message = self.messages.create(
+                {
+                    "backend_id": self.backend.id,
+                    "direction": "inbound",
+                    "topic": "order/upsert",
+                    "idempotency_key": key,
+                    "payload": "{}",
+                    "state": state,
+                }
+            )
+            self.set_date(message, "create_date", timedelta(days=age_days))
+            return message
+
+        self.assertEqual(self.backend.retention_days, 30)
+        old_done = make("done", "p-done", 40)
+        old_skipped = make("skipped", "p-skipped", 40)
+        recent_done = make("done", "p-recent", 5)
+        kept = {
+            "error": make("error", "p-error", 40),
+            "dead": make("dead", "p-dead", 40),
+            "blocked": make("blocked", "p-blocked", 40),
+        }
+        with_exception = make("done", "p-exc", 40)
+        self.backend._open_exception(
+            "validation", "Kept for the audit trail", message=with_exception
+        )
+        purged = self.messages._cron_purge()
+        self.assertGreaterEqual(purged, 2)
+        self.assertFalse(old_done.exists())
+        self.assertFalse(old_skipped.exists())
+        self.assertTrue(recent_done.exists())
+        self.assertTrue(with_exception.exists())
+        for state, message in kept.items():
+            self.assertTrue(message.exists(), state)

@@ -1,0 +1,1 @@
+"""Pure Shopify logic (webhooks, mappers, API versions); never imports odoo."""

@@ -1,0 +1,2 @@
+from . import distribution_sync_backend
+from . import distribution_sync_importer
