@@ -32,6 +32,7 @@ Environment:
 
 import argparse
 import ast
+import base64
 import collections
 import contextlib
 import dataclasses
@@ -59,6 +60,9 @@ DEMO_DB = "distribution_sync_demo"
 DASHBOARD_ACTION = "distribution_sync.action_distribution_sync_dashboard"
 MAIN_ADDON = "distribution_sync"
 HEARTBEAT_SECONDS = 60
+# the addon encrypts backend secrets with these keys (its server configuration option
+# distribution_sync_secret_keys, or this environment variable)
+SECRET_KEYS_ENV = "DISTRIBUTION_SYNC_SECRET_KEYS"
 FAILURE_RECORDS_SHOWN = 12
 LINES_PER_RECORD = 25
 UNINSTALL_MARKER = "DSYNC_UNINSTALL_RESULT"
@@ -135,11 +139,11 @@ def selected_addons():
 
 
 def addon_expects_tests(name, search_dirs):
-    """True when the addon has a ``tests`` package (unknown location: assume so)."""
+    """True when the addon has a ``tests`` folder (unknown location: assume so)."""
     for directory in search_dirs:
         addon_dir = Path(directory, name)
         if (addon_dir / "__manifest__.py").is_file():
-            return (addon_dir / "tests" / "__init__.py").is_file()
+            return (addon_dir / "tests").is_dir()
     return True
 
 
@@ -813,7 +817,12 @@ class Tier:
                 and not report.started[name]
                 and addon_expects_tests(name, self.search_dirs)
             ):
-                check.fail(f"zero tests ran for {name}, which has a tests/ folder")
+                check.fail(
+                    f"zero tests ran for {name}, which has a tests/ folder "
+                    "(is every test module imported in tests/__init__.py?)"
+                )
+            elif report.result is not None and not report.started[name]:
+                say(f"  note: {name} has no tests/ folder: no Odoo tests for it")
         if rc not in (0, None) and not check.failed:
             check.fail(f"odoo exited with code {rc}")
         counts = ", ".join(f"{name} {report.started[name]}" for name in self.addons)
@@ -1248,6 +1257,39 @@ def smoke(odoo, pg, db, port, addons, workdir):
             stop_process(proc)
 
 
+def new_fernet_key():
+    """A Fernet key (urlsafe base64 of 32 random bytes), made without cryptography."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def demo_secret_keys():
+    """Keys for the demo server: $DISTRIBUTION_SYNC_SECRET_KEYS, else a key made once
+    and kept (mode 600) outside the repository and the database, so that secrets
+    stored in the demo database stay readable across restarts."""
+    if os.environ.get(SECRET_KEYS_ENV):
+        return os.environ[SECRET_KEYS_ENV]
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    key_file = Path(base) / "distribution_sync" / "demo_secret_keys"
+    if not key_file.is_file():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(new_fernet_key() + "\n")
+        say(f"demo: made a secret key for the demo server in {key_file}")
+    return key_file.read_text().strip()
+
+
+def rpc_failure(exc):
+    """One readable line for an XML-RPC fault or a connection problem."""
+    if isinstance(exc, xmlrpc.client.Fault):
+        lines = [line for line in str(exc.faultString).splitlines() if line.strip()]
+        return f"XML-RPC fault: {lines[-1] if lines else exc.faultCode}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+RPC_ERRORS = (xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError)
+
+
 def cmd_demo(args):
     try:
         odoo = find_odoo()
@@ -1262,6 +1304,7 @@ def cmd_demo(args):
     workdir = Path(tempfile.mkdtemp(prefix="dsync-demo-"))
     ok = False
     try:
+        os.environ[SECRET_KEYS_ENV] = demo_secret_keys()
         ensure_postgres(pg)
         port = args.port
         if not port_is_free(port):
@@ -1276,6 +1319,9 @@ def cmd_demo(args):
         return serve_forever(odoo, pg, args.db, port, addons)
     except TierError as exc:
         say(f"demo: FAILED: {exc}")
+        return 1
+    except RPC_ERRORS as exc:
+        say(f"demo: FAILED: {rpc_failure(exc)}")
         return 1
     except (KeyboardInterrupt, Interrupted):
         say("demo: interrupted")

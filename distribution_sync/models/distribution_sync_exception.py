@@ -209,7 +209,9 @@ class DistributionSyncException(models.Model):
     def _auto_resolve(self, message):
         """The work of ``message`` succeeded: close what it had raised."""
         domain = [("state", "=", "open"), ("backend_id", "=", message.backend_id.id)]
-        if message.work_key:
+        # A skipped message (stale or unchanged) applied nothing: it closes its
+        # own exceptions, not those of a newer version of the same work.
+        if message.work_key and message.state == "done":
             domain += [
                 "|",
                 ("message_id", "=", message.id),

@@ -291,9 +291,7 @@ class DistributionSyncImporter(models.AbstractModel):
         return price, percent
 
     @api.model
-    def _prepare_order_line_vals(self, backend, table, line, order):
-        product = self._find_product(backend, table, line)
-        quantity, uom, price = self._line_quantity(table, line, product)
+    def _order_currency(self, backend, order):
         currency = backend.company_id.currency_id
         if order.get("currency") and order["currency"] != currency.name:
             currency = (
@@ -301,7 +299,15 @@ class DistributionSyncImporter(models.AbstractModel):
                 .with_context(active_test=False)
                 .search([("name", "=", order["currency"])], limit=1)
             ) or currency
-        price, discount = self._line_price_discount(line, quantity, price, currency)
+        return currency
+
+    @api.model
+    def _prepare_order_line_vals(self, backend, table, line, order):
+        product = self._find_product(backend, table, line)
+        quantity, uom, price = self._line_quantity(table, line, product)
+        price, discount = self._line_price_discount(
+            line, quantity, price, self._order_currency(backend, order)
+        )
         taxes = self._find_taxes(
             backend, table, line.get("taxes"), order.get("taxes_included")
         )
@@ -325,14 +331,23 @@ class DistributionSyncImporter(models.AbstractModel):
             backend, table, shipping.get("taxes"), order.get("taxes_included")
         )
         price = to_decimal(shipping.get("price") or 0)
-        discount = to_decimal(shipping.get("discount_amount") or 0)
+        price, discount = self._line_price_discount(
+            {
+                "quantity": 1,
+                "price_unit": price,
+                "discount_amount": shipping.get("discount_amount"),
+            },
+            to_decimal(1),
+            price,
+            self._order_currency(backend, order),
+        )
         return {
             "product_id": product.id,
             "name": shipping.get("title") or shipping.get("code") or product.name,
             "product_uom_qty": 1.0,
             "product_uom": product.uom_id.id,
             "price_unit": float(price),
-            "discount": float(discount / price * 100) if price and discount else 0.0,
+            "discount": discount,
             "tax_id": [Command.set(taxes.ids)],
         }
 

@@ -34,8 +34,8 @@ class TestBinding(DistributionSyncCase):
         self._create_binding(self.partner, "EXT-1")
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
-            self.env.cr.savepoint(),
             mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
         ):
             self._create_binding(self.other_partner, "EXT-1")
         self.assertEqual(
@@ -49,8 +49,8 @@ class TestBinding(DistributionSyncCase):
         self._create_binding(self.partner, "EXT-1")
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
-            self.env.cr.savepoint(),
             mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
         ):
             self._create_binding(self.partner, "EXT-2")
 

@@ -104,8 +104,8 @@ class TestException(DistributionSyncCase):
         }
         with (
             self.assertRaises(psycopg2.errors.UniqueViolation),
-            self.env.cr.savepoint(),
             mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
         ):
             self.exceptions.create(vals)
         # Once the first one is resolved the same problem may open again.
@@ -143,6 +143,36 @@ class TestException(DistributionSyncCase):
         self.assertTrue(exception.resolved_date)
         # Another order's problem stays open.
         self.assertEqual(other.state, "open")
+
+    def test_skipped_redelivery_does_not_resolve_newer_problem(self):
+        applied = order_payload("SO-1")
+        self.process(self.intake("order/upsert", applied, event_id="E-1"))
+        newer = self._fail("SO-1", event_id="E-2", updated_at="2026-01-10T11:00:00Z")
+        exception = self._open_for(newer)
+        # The applied version delivered again is skipped: the newer version's
+        # problem is still there.
+        again = self.process(self.intake("order/upsert", applied, event_id="E-3"))
+        self.assertEqual(again.state, "skipped")
+        self.assertEqual(exception.state, "open")
+
+    def test_skipped_message_resolves_its_own_exceptions(self):
+        message = self._fail("SO-1", event_id="E-1")
+        exception = self._open_for(message)
+        # A newer version is applied meanwhile; the old one, retried, is stale.
+        self._create_sku()
+        newer = self.process(
+            self.intake(
+                "order/upsert",
+                self._unknown_sku_order("SO-1", updated_at="2026-01-10T12:00:00Z"),
+                event_id="E-2",
+            )
+        )
+        self.assertEqual(newer.state, "done", newer.last_error)
+        self.assertEqual(exception.state, "resolved")
+        exception.action_reopen()
+        message.action_retry()
+        self.assertEqual(message.state, "skipped")
+        self.assertEqual(exception.state, "resolved")
 
     def test_retry_resolves_on_success(self):
         message = self._fail()

@@ -125,6 +125,21 @@ class TestOrderImport(DistributionSyncCase):
         # The customer and its invoice address.
         self.assertEqual(self.env["res.partner"].search_count([]), before + 2)
 
+    def test_two_channel_customers_with_one_email(self):
+        self._import(order_payload("SO-1"))
+        second = order_payload(
+            "SO-2",
+            customer={"external_id": "C-2", "email": "jane@example.com", "name": "J"},
+        )
+        message = self._import(second)
+        self.assertEqual(message.state, "done", message.last_error)
+        partner = self._order().partner_id
+        self.assertEqual(self._order("SO-2").partner_id, partner)
+        # The partner stays bound to the first channel customer.
+        self.assertEqual(
+            self.bindings._find_record(self.backend, "res.partner", "C-1"), partner
+        )
+
     def test_product_matched_by_barcode_then_alias(self):
         self.mappings.create(
             {
@@ -543,12 +558,24 @@ class TestOrderImport(DistributionSyncCase):
     def test_shipping_discount(self):
         payload = order_payload(
             "SO-1",
-            shipping=[{"code": "STD", "price": "8.00", "discount_amount": "2.00"}],
-            total="26.00",
+            shipping=[
+                {"code": "STD", "price": "8.00", "discount_amount": "2.00"},
+                # 12.34 off 987.65 is 1.249...%: 1.25% would give 975.30.
+                {"code": "FREIGHT", "price": "987.65", "discount_amount": "12.34"},
+            ],
+            total="1001.31",
         )
         message = self._import(payload)
         self.assertEqual(message.state, "done", message.last_error)
-        self.assertAlmostEqual(self._order().amount_total, 26.0)
+        order = self._order()
+        shipping = order.order_line.filtered(
+            lambda line: line.product_id == self.backend.shipping_product_id
+        )
+        self.assertEqual(sorted(shipping.mapped("price_subtotal")), [6.0, 975.31])
+        self.assertAlmostEqual(
+            shipping.filtered(lambda line: line.name == "STD").discount, 25.0
+        )
+        self.assertAlmostEqual(order.amount_total, 1001.31)
 
     # -------------------------------------------------------------- currency
     def test_currency_without_pricelist(self):

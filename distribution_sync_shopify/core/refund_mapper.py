@@ -5,8 +5,8 @@ and the ``shipping`` amount include their tax (``total_tax`` / ``shipping_tax``
 is the part of it that is tax), otherwise the tax comes on top.
 
 Shipping refunds arrive in one of three shapes, used in this order so that none
-is counted twice (Shopify 2024-10 and later send both of the first two for the
-same refund):
+is counted twice (since API 2024-10 Shopify may send both of the first two for
+the same refund):
 
 1. ``refund_shipping_lines[].subtotal_amount_set`` (API 2024-10 and later);
 2. ``order_adjustments`` of kind ``shipping_refund``: their ``amount`` is
@@ -19,7 +19,8 @@ the refund is smaller than its lines and shipping — negative when more was
 refunded, e.g. an amount-only refund of 1.00 has no line and a discrepancy of
 -1.00. Hence ``total = lines + shipping (+ their taxes unless included) -
 discrepancy``, in ``currency``. ``transactions_total`` is what the successful
-refund transactions moved, in ``transactions_currency`` (the buyer's currency).
+refund transactions moved, in ``transactions_currency`` (the currency the buyer
+paid in).
 
 A refund line without ``subtotal`` (payloads older than the field) is estimated
 from its order line (price x quantity minus the discount and plus the tax

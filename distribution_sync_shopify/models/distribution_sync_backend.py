@@ -104,7 +104,8 @@ class DistributionSyncBackend(models.Model):
 
     def shopify_webhook_identity(self, body, headers, data):
         identity = webhook.identity(headers, body, data)
-        identity.setdefault("api_version", self.shopify_api_version)
+        if not identity.get("api_version"):
+            identity["api_version"] = self.shopify_api_version
         return identity
 
     def shopify_process_message(self, message):
@@ -115,7 +116,11 @@ class DistributionSyncBackend(models.Model):
         if topic in ORDER_TOPICS:
             return self._shopify_process_order(message, data)
         if topic == "refunds/create":
-            refund = refund_mapper.map_refund(data)
+            refund = refund_mapper.map_refund(
+                data,
+                money_set=self.shopify_money_set,
+                taxes_included=self._shopify_taxes_included(data),
+            )
             return importer._import_credit_note(self, refund, message)
         if topic in ("customers/create", "customers/update"):
             customer = customer_mapper.map_customer(data)
@@ -141,6 +146,15 @@ class DistributionSyncBackend(models.Model):
             "state": "skipped",
             "summary": self.env._("Topic %s is not synchronised.", topic or "-"),
         }
+
+    def _shopify_taxes_included(self, refund):
+        """Whether the refunded order was booked with tax-included prices."""
+        order_id = refund.get("order_id") if isinstance(refund, dict) else None
+        order = self.env["distribution.sync.binding"]._find_record(
+            self, "sale.order", order_id
+        )
+        taxes = order.order_line.tax_id
+        return bool(taxes) and all(tax.price_include for tax in taxes)
 
     def _shopify_process_order(self, message, data):
         importer = self.env["distribution.sync.importer"]

@@ -304,6 +304,8 @@ def main():
         ot.say(f"bench: the {ot.MAIN_ADDON} addon is not in the repository")
         return 1
     pg = ot.Pg.from_env()
+    # a throwaway key: the database is dropped at the end
+    os.environ.setdefault(ot.SECRET_KEYS_ENV, ot.new_fernet_key())
     workdir = Path(tempfile.mkdtemp(prefix="dsync-bench-"))
     ok = False
     try:
@@ -313,6 +315,9 @@ def main():
         return 1 if args.strict and not met else 0
     except ot.TierError as exc:
         ot.say(f"bench: FAILED: {exc}")
+        return 1
+    except ot.RPC_ERRORS as exc:
+        ot.say(f"bench: FAILED: {ot.rpc_failure(exc)}")
         return 1
     except (KeyboardInterrupt, ot.Interrupted):
         ot.say("bench: interrupted")
