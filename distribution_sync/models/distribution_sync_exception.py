@@ -198,7 +198,9 @@ class DistributionSyncException(models.Model):
             owner = exc.backend_id.responsible_user_id
             if not owner or not owner.active or owner.share:
                 continue
-            exc.activity_schedule(
+            # No e-mail per exception: the owner works the inbox and the
+            # activity shows in Odoo; a busy channel would flood a mailbox.
+            exc.with_context(mail_activity_quick_update=True).activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=fields.Date.context_today(exc),
                 summary=exc.name[:100],

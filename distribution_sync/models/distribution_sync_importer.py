@@ -134,8 +134,16 @@ class DistributionSyncImporter(models.AbstractModel):
                 conflict = OwnershipConflict("customer", decision.conflicts)
                 conflict.record = partner
                 problems.append(conflict)
-        if customer.get("external_id"):
-            self.env["distribution.sync.binding"]._bind(
+        binding_model = self.env["distribution.sync.binding"]
+        bound = customer.get("external_id") and binding_model._for_record(
+            backend, partner
+        )
+        # A partner matched by email may already be bound to another customer
+        # of the channel (one email, two accounts): it keeps that binding.
+        if customer.get("external_id") and (
+            not bound or bound.external_id == str(customer["external_id"])
+        ):
+            binding_model._bind(
                 backend,
                 partner,
                 customer["external_id"],

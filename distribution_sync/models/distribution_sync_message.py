@@ -353,6 +353,8 @@ class DistributionSyncMessage(models.Model):
         delay = 0
         if state == "queued":
             delay = self.backend_id._retry_delay(attempt, self._job_method())
+            # A longer wait asked by the channel (Retry-After) is honoured.
+            delay = max(delay or 0, getattr(exc, "retry_after", None) or 0)
             vals["next_retry_at"] = fields.Datetime.now() + timedelta(seconds=delay)
         self.sudo().write(vals)
         self.sudo().error_details = "".join(traceback.format_exception(exc))

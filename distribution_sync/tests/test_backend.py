@@ -18,7 +18,7 @@ from .common import SECRET, DistributionSyncCase, order_payload
 
 
 class _RecordingHandler(BaseHTTPRequestHandler):
-    """Answers from ``server.answers`` ({path: (status, json)}) and records
+    """Answers from ``server.answers`` ({path: (status, json[, headers])}) and records
     every request in ``server.received``."""
 
     def log_message(self, *args):
@@ -37,9 +37,11 @@ class _RecordingHandler(BaseHTTPRequestHandler):
                 "body": body,
             }
         )
-        status, answer = self.server.answers.get(url.path, (200, {"id": 42}))
+        status, answer, *headers = self.server.answers.get(url.path, (200, {"id": 42}))
         data = json.dumps(answer).encode()
         self.send_response(status)
+        for name, value in (headers[0] if headers else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -343,6 +345,22 @@ class TestBackendHttp(DistributionSyncCase):
         self.assertTrue(message.next_retry_at)
         self.assertIn("500", message.last_error)
         self.assertFalse(message.exception_ids)
+
+    def test_send_rate_limited_waits_as_asked(self):
+        self.server.answers["/api/product/upsert"] = (
+            429,
+            {"error": "slow down"},
+            {"Retry-After": "3600"},
+        )
+        message = self._outbound()
+        before = fields.Datetime.now()
+        with trap_jobs() as trap:
+            message._send_job()
+            trap.assert_jobs_count(1, only=message._send_job)
+            eta = trap.enqueued_jobs[0].eta
+        self.assertEqual(message.state, "queued")
+        self.assertGreaterEqual(message.next_retry_at, before + timedelta(seconds=3599))
+        self.assertGreaterEqual(eta, before + timedelta(seconds=3599))
 
     def test_send_refused_is_error_without_retry(self):
         self.server.answers["/api/product/upsert"] = (422, {"error": "bad sku"})

@@ -308,6 +308,38 @@ class TestOrderImport(DistributionSyncCase):
         action = order.action_view_distribution_sync_exceptions()
         self.assertEqual(self.exceptions.search(action["domain"]), exception)
 
+    def test_total_mismatch_fixed_by_later_version(self):
+        blocked = self._import(order_payload("SO-1", total="25.00"), event_id="E-1")
+        exception = self._open_exceptions(blocked, "validation")
+        order = self._order()
+        fixed = self._import(
+            order_payload(
+                "SO-1",
+                updated_at="2026-01-10T11:00:00Z",
+                lines=[self._line(quantity=2, price_unit="12.50")],
+                total="25.00",
+            ),
+            event_id="E-2",
+        )
+        self.assertEqual(fixed.state, "done", fixed.last_error)
+        self.assertEqual(self._order(), order)
+        self.assertEqual(order.state, "sale")
+        self.assertAlmostEqual(order.amount_total, 25.0)
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(order.distribution_sync_exception_count, 0)
+
+    def test_total_mismatch_retry_after_rule_change(self):
+        message = self._import(order_payload("SO-1", total="20.50"))
+        exception = self._open_exceptions(message, "validation")
+        self.backend.validation_rule_ids.filtered(
+            lambda r: r.rule_type == "total_tolerance"
+        ).tolerance = 1.0
+        exception.action_retry()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(self._order().state, "sale")
+        self.assertEqual(len(self._orders_by_ref("#SO-1")), 1)
+
     def test_total_within_tolerance(self):
         rule = self.backend.validation_rule_ids.filtered(
             lambda r: r.rule_type == "total_tolerance"

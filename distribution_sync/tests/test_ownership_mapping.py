@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import psycopg2
 
+from odoo.exceptions import ValidationError
 from odoo.tools import mute_logger
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -135,7 +136,7 @@ class TestOwnership(DistributionSyncCase):
         self.assertIn("customer", exception.name)
 
     def test_one_rule_per_entity(self):
-        with self.assertRaises(Exception):  # noqa: B017 - ValidationError
+        with self.assertRaises(ValidationError):
             self.ownership.create(
                 {"backend_id": self.backend.id, "entity": "customer", "owner": "odoo"}
             )
