@@ -1,3 +1,4 @@
+from . import distribution_sync_record_link_mixin
 from . import distribution_sync_secret
 from . import distribution_sync_backend
 from . import distribution_sync_generic

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..core.canonical import is_stale
 
 
@@ -104,6 +106,16 @@ class DistributionSyncBinding(models.Model):
             self.remote_updated_at,
         )
 
+    def _skip_reason(self, updated_at, digest, label):
+        """Why an inbound version of the bound record need not be applied
+        (``None`` when it must be): older than what was applied, or the very
+        payload applied last time. ``label`` names the record for people."""
+        if self._is_stale(updated_at):
+            return f"Stale: a newer version of this {label} was applied."
+        if self._is_unchanged(digest):
+            return "Unchanged since the last import."
+        return None
+
     @api.model
     def _prepare_binding_vals(self, backend, record, external_id, **extra):
         vals = {
@@ -131,6 +143,16 @@ class DistributionSyncBinding(models.Model):
         binding = self._find(backend, record._name, external_id)
         vals = self._prepare_binding_vals(backend, record, external_id, **extra)
         if binding:
+            bound = binding._record()
+            if bound and bound != record:
+                # Bound meanwhile to another live record by a concurrent job
+                # (our earlier lookup did not see it): moving the binding
+                # would leave two documents for one outside record.
+                raise RetryableJobError(
+                    f"{record._name} {external_id} was bound concurrently to "
+                    f"{bound.display_name}; retrying.",
+                    seconds=2,
+                )
             binding.sudo().write(vals)
             return binding
         # The savepoint keeps the transaction usable for the caller's error

@@ -43,7 +43,11 @@ class DistributionSyncException(models.Model):
 
     _name = "distribution.sync.exception"
     _description = "Distribution Sync Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "distribution.sync.record.link.mixin",
+    ]
     _order = "state, sla_deadline, id desc"
 
     name = fields.Char(required=True, tracking=True)
@@ -74,9 +78,6 @@ class DistributionSyncException(models.Model):
         index=True,
         tracking=True,
     )
-    res_model = fields.Char(string="Document model", index=True)
-    res_id = fields.Many2oneReference(model_field="res_model", string="Document ID")
-    document_name = fields.Char(compute="_compute_document_name", string="Document")
     value = fields.Char(help="The value that caused the problem.")
     mapping_type = fields.Char(help="Kind of mapping that is missing, if any.")
     hint = fields.Text(help="What to do.")
@@ -102,11 +103,6 @@ class DistributionSyncException(models.Model):
                ON distribution_sync_exception (problem_key) WHERE state = 'open'"""
         )
 
-    def _compute_document_name(self):
-        for exc in self:
-            record = exc._document()
-            exc.document_name = record.display_name if record else False
-
     @api.depends("create_date", "sla_deadline", "state")
     def _compute_sla(self):
         now = fields.Datetime.now()
@@ -123,12 +119,6 @@ class DistributionSyncException(models.Model):
                 exc.sla_status = "overdue"
             else:
                 exc.sla_status = core_sla.sla_status(created, now, sla_hours)
-
-    def _document(self):
-        self.ensure_one()
-        if not self.res_model or not self.res_id or self.res_model not in self.env:
-            return None
-        return self.env[self.res_model].browse(self.res_id).exists() or None
 
     # ------------------------------------------------------------------ opening
     @api.model
@@ -285,18 +275,6 @@ class DistributionSyncException(models.Model):
                 {"state": "open", "resolved_by_id": False, "resolved_date": False}
             )
         return True
-
-    def action_open_document(self):
-        self.ensure_one()
-        record = self._document()
-        if not record:
-            raise UserError(self.env._("This exception concerns no document."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": record._name,
-            "res_id": record.id,
-            "view_mode": "form",
-        }
 
     def action_create_mapping(self):
         """Open a new mapping for the missing value, ready to fill in."""

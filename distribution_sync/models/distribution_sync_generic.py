@@ -65,21 +65,16 @@ class DistributionSyncBackend(models.Model):
         )
         result = {"res_model": "res.partner", "canonical": parsed}
         force = self.env.context.get("distribution_sync_force")
-        if binding and binding._record() and not force:
-            if binding._is_stale(parsed.get("updated_at")):
-                return dict(
-                    result,
-                    res_id=binding.res_id,
-                    state="skipped",
-                    summary="Stale: a newer version of this customer was applied.",
-                )
-            if binding._is_unchanged(message.payload_digest):
-                return dict(
-                    result,
-                    res_id=binding.res_id,
-                    state="skipped",
-                    summary="Unchanged since the last import.",
-                )
+        reason = (
+            binding
+            and binding._record()
+            and not force
+            and binding._skip_reason(
+                parsed.get("updated_at"), message.payload_digest, "customer"
+            )
+        )
+        if reason:
+            return dict(result, res_id=binding.res_id, state="skipped", summary=reason)
         customer = dict(parsed["values"], external_id=parsed["external_id"])
         partner, problems = self.env["distribution.sync.importer"]._import_customer(
             self,

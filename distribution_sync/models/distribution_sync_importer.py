@@ -502,21 +502,13 @@ class DistributionSyncImporter(models.AbstractModel):
             "canonical": order,
             "external_id": order["external_id"],
         }
-        if sale_order and not force:
-            if binding._is_stale(updated_at):
-                return dict(
-                    result,
-                    res_id=sale_order.id,
-                    state="skipped",
-                    summary="Stale: a newer version of this order was applied.",
-                )
-            if binding._is_unchanged(message.payload_digest):
-                return dict(
-                    result,
-                    res_id=sale_order.id,
-                    state="skipped",
-                    summary="Unchanged since the last import.",
-                )
+        reason = (
+            sale_order
+            and not force
+            and binding._skip_reason(updated_at, message.payload_digest, "order")
+        )
+        if reason:
+            return dict(result, res_id=sale_order.id, state="skipped", summary=reason)
         table = backend._mapping_table()
         lines = [
             self._prepare_order_line_vals(backend, table, line, order)

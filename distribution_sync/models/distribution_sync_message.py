@@ -53,6 +53,7 @@ class DistributionSyncMessage(models.Model):
 
     _name = "distribution.sync.message"
     _description = "Distribution Sync Message"
+    _inherit = ["distribution.sync.record.link.mixin"]
     _order = "id desc"
 
     backend_id = fields.Many2one(
@@ -90,9 +91,6 @@ class DistributionSyncMessage(models.Model):
     error_details = fields.Text(readonly=True, groups="base.group_system")
     result_summary = fields.Char(readonly=True)
     job_uuid = fields.Char(readonly=True, index=True, copy=False)
-    res_model = fields.Char(string="Document model", index=True)
-    res_id = fields.Many2oneReference(model_field="res_model", string="Document ID")
-    document_name = fields.Char(compute="_compute_document_name")
     canonical = fields.Text(
         string="Canonical form", readonly=True, help="The mapped, channel-neutral form."
     )
@@ -119,11 +117,6 @@ class DistributionSyncMessage(models.Model):
                 part for part in (arrow, message.topic, message.external_id) if part
             )
 
-    def _compute_document_name(self):
-        for message in self:
-            record = message._document()
-            message.document_name = record.display_name if record else False
-
     def _compute_exception_count(self):
         counts = dict(
             self.env["distribution.sync.exception"]._read_group(
@@ -134,12 +127,6 @@ class DistributionSyncMessage(models.Model):
         )
         for message in self:
             message.exception_count = counts.get(message, 0)
-
-    def _document(self):
-        self.ensure_one()
-        if not self.res_model or not self.res_id or self.res_model not in self.env:
-            return None
-        return self.env[self.res_model].browse(self.res_id).exists() or None
 
     # ------------------------------------------------------------------ intake
     @api.model
@@ -504,18 +491,6 @@ class DistributionSyncMessage(models.Model):
             savepoint.close(rollback=True)
         self.env.invalidate_all()
         return json.dumps(report, indent=2, default=str, ensure_ascii=False)
-
-    def action_open_document(self):
-        self.ensure_one()
-        record = self._document()
-        if not record:
-            raise UserError(self.env._("This message has no document."))
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": record._name,
-            "res_id": record.id,
-            "view_mode": "form",
-        }
 
     def action_open_exceptions(self):
         self.ensure_one()

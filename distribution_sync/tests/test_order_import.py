@@ -13,7 +13,7 @@ class TestOrderImport(DistributionSyncCase):
             {
                 "name": "Barcode gadget",
                 "default_code": "DS-TEST-2",
-                "barcode": "4006381333931",
+                "barcode": "5901234123457",
                 "type": "consu",
                 "list_price": 5.0,
                 "taxes_id": [(5, 0, 0)],
@@ -156,7 +156,7 @@ class TestOrderImport(DistributionSyncCase):
                 self._line(
                     external_id="L2",
                     sku="NOT-IN-ODOO",
-                    barcode="4006381333931",
+                    barcode="5901234123457",
                     quantity=1,
                     price_unit="5.00",
                 ),
