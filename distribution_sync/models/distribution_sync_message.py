@@ -194,6 +194,12 @@ class DistributionSyncMessage(models.Model):
             delayable = (
                 message.with_user(backend.user_id or self.env.user)
                 .with_company(backend.company_id)
+                # queue.job is a mail.thread: no chatter work on the hot path.
+                .with_context(
+                    tracking_disable=True,
+                    mail_create_nolog=True,
+                    mail_create_nosubscribe=True,
+                )
                 .with_delay(
                     channel=backend._job_channel(),
                     eta=eta,

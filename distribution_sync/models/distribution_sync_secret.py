@@ -4,7 +4,7 @@ import os
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.tools import config, ormcache
 
 from ..core.crypto import SecretBox, SecretDecryptError, SecretKeyMissing
 
@@ -61,18 +61,28 @@ class DistributionSyncSecret(models.Model):
         )
         if not plain:
             existing.unlink()
+            self.env.registry.clear_cache()
             return
         token = self._secret_box().encrypt(plain)
         if existing:
             existing.value = token
         else:
             self.sudo().create({"backend_id": backend.id, "key": key, "value": token})
+        self.env.registry.clear_cache()
 
     @api.model
     def _get(self, backend, key):
         """Return the plain secret or ``None`` (missing, or no key can decrypt)."""
+        return self._get_cached(backend.id, key)
+
+    @api.model
+    @ormcache("backend_id", "key")
+    def _get_cached(self, backend_id, key):
+        # Cached per worker (webhooks verify on every request); every change
+        # clears the registry cache, which other workers see on their next
+        # request.
         stored = self.sudo().search(
-            [("backend_id", "=", backend.id), ("key", "=", key)], limit=1
+            [("backend_id", "=", backend_id), ("key", "=", key)], limit=1
         )
         if not stored:
             return None
@@ -95,4 +105,5 @@ class DistributionSyncSecret(models.Model):
                 secret.value = box.rotate(secret.value)
             except SecretDecryptError:
                 lost |= secret
+        self.env.registry.clear_cache()
         return lost
