@@ -40,8 +40,12 @@ class DistributionSyncSecret(models.Model):
     ]
 
     @api.model
-    def _secret_box(self):
-        keys = config.get(CONFIG_KEY) or os.environ.get(ENV_KEY) or ""
+    def _configured_keys(self):
+        return config.get(CONFIG_KEY) or os.environ.get(ENV_KEY) or ""
+
+    @api.model
+    def _secret_box(self, keys=None):
+        keys = self._configured_keys() if keys is None else keys
         try:
             return SecretBox(keys)
         except SecretKeyMissing as exc:
@@ -73,21 +77,21 @@ class DistributionSyncSecret(models.Model):
     @api.model
     def _get(self, backend, key):
         """Return the plain secret or ``None`` (missing, or no key can decrypt)."""
-        return self._get_cached(backend.id, key)
+        return self._get_cached(backend.id, key, self._configured_keys())
 
     @api.model
-    @ormcache("backend_id", "key")
-    def _get_cached(self, backend_id, key):
-        # Cached per worker (webhooks verify on every request); every change
-        # clears the registry cache, which other workers see on their next
-        # request.
+    @ormcache("backend_id", "key", "keys")
+    def _get_cached(self, backend_id, key, keys):
+        # Cached per worker and key set (webhooks verify on every request);
+        # every change clears the registry cache, which other workers see on
+        # their next request.
         stored = self.sudo().search(
             [("backend_id", "=", backend_id), ("key", "=", key)], limit=1
         )
         if not stored:
             return None
         try:
-            return self._secret_box().decrypt(stored.value)
+            return self._secret_box(keys).decrypt(stored.value)
         except (UserError, SecretDecryptError):
             return None
 
