@@ -585,16 +585,22 @@ class LogRecord:
     lines: list
     lineno: int
 
-    def text(self, max_lines=LINES_PER_RECORD):
-        """The record; a long traceback is cut in the middle (its end matters)."""
+    def text(self, max_lines=LINES_PER_RECORD, tail=12):
+        """The record; of a long traceback, its first line, the frames of our own
+        code (the repository, any tests/ folder) and its last lines."""
         lines = [line for line in self.lines if line.strip()]
-        if len(lines) > max_lines:
-            lines = [
-                lines[0],
-                f"    ... ({len(lines) - max_lines} lines cut, see the log)",
-                *lines[-(max_lines - 1) :],
-            ]
-        return "\n".join(lines)
+        if len(lines) <= max_lines:
+            return "\n".join(lines)
+        middle = lines[1:-tail]
+        kept = []
+        for index, line in enumerate(middle):
+            if line.lstrip().startswith('File "') and (
+                str(REPO_ROOT) in line or "/tests/" in line
+            ):
+                kept.extend(middle[index : index + 2])
+        kept = kept[-max(0, max_lines - tail - 2) :]
+        cut = f"    ... ({len(middle) - len(kept)} traceback lines cut, see the log)"
+        return "\n".join([lines[0], *kept, cut, *lines[-tail:]])
 
 
 def iter_records(path):
@@ -834,9 +840,10 @@ class Tier:
         if report.inside_errors:
             say(
                 f"  note: {len(report.inside_errors)} ERROR line(s) were logged while "
-                "tests ran (not counted; first ones below)"
+                "tests ran (not counted as such)"
             )
-            print_records("errors logged during tests", report.inside_errors, limit=3)
+            if not report.failures:
+                print_records("errors logged during tests", report.inside_errors, 3)
         if report.warnings:
             say(
                 f"  note: {len(report.warnings)} WARNING line(s) name our addons, e.g.:"

@@ -184,6 +184,16 @@ EOF
 }
 
 STARTED=$SECONDS
+IFS=',' read -r -a REQUESTED <<<"${TIERS// /}"
+for tier in "${REQUESTED[@]}"; do
+    case "$tier" in
+        pure | static | odoo | "") ;;
+        *)
+            say "unknown tier in TIERS: '$tier' (known: pure, static, odoo)"
+            record "$tier" 0 1 0 "unknown tier"
+            ;;
+    esac
+done
 banner "setup"
 if ! setup_venv; then
     say "setup: FAILED to prepare .venv (see the pip output above)"
@@ -201,7 +211,7 @@ if tier_enabled odoo; then
 fi
 if [ "${#SUMMARY_LINES[@]}" -eq 0 ]; then
     say "no tier selected: TIERS=$TIERS (known: pure, static, odoo)"
-    record none 0 1 0 "unknown TIERS"
+    record none 0 1 0 "no tier selected"
 fi
 say "(ran in $((SECONDS - STARTED))s)"
 finish

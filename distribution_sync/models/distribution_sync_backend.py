@@ -292,6 +292,9 @@ class DistributionSyncBackend(models.Model):
         return {
             "name": self.env._("%s (sync)", self.name),
             "login": f"distribution_sync_{self.id}_{self.backend_type}",
+            # Chatter posts made by the jobs need an author address.
+            "email": company.email
+            or f"distribution_sync_{self.id}_{self.backend_type}@localhost",
             "company_id": company.id,
             "company_ids": [Command.set(company.ids)],
             "groups_id": [Command.set(self._technical_user_groups().ids)],

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.distribution_sync.core.errors import SyncError
 
@@ -164,8 +165,16 @@ class DistributionSyncBackend(models.Model):
                 self, "sale.order", order["external_id"]
             )
             if not binding:
-                # The order never came in: import it, then cancel it.
-                importer._import_sale_order(self, order, message)
+                # The order never came in: import it, then cancel it, and keep
+                # what the import found.
+                imported = importer._import_sale_order(self, order, message)
+                result = importer._cancel_sale_order(
+                    self, order["external_id"], message
+                )
+                result["problems"] = list(imported.get("problems", ())) + list(
+                    result.get("problems", ())
+                )
+                return result
             return importer._cancel_sale_order(self, order["external_id"], message)
         return importer._import_sale_order(self, order, message)
 
@@ -195,8 +204,20 @@ class DistributionSyncBackend(models.Model):
 
     # ------------------------------------------------------------------- demo
     def action_shopify_load_samples(self):
-        """Feed the bundled sample webhooks through the normal intake."""
+        """Feed the bundled sample webhooks through the normal intake.
+
+        Sandbox Shopify backends only: the samples are made-up orders and
+        customers that must never reach a production database.
+        """
         self.ensure_one()
+        if self.backend_type != "shopify" or self.environment != "sandbox":
+            raise UserError(
+                self.env._(
+                    "Sample events can only be loaded into a Shopify sandbox "
+                    "backend; %s is not one.",
+                    self.name,
+                )
+            )
         loaded = self.env["distribution.sync.message"]
         for path in sorted(SAMPLES_DIR.glob("*.json")):
             topic = path.stem.split("__", 1)[0].replace("-", "/")

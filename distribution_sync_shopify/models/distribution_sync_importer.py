@@ -15,6 +15,15 @@ class DistributionSyncImporter(models.AbstractModel):
     _inherit = "distribution.sync.importer"
 
     @api.model
+    def _find_product(self, backend, table, line):
+        """Shopify line items carry no barcode: many shops key their products
+        by it, so an SKU that is no internal reference is also tried as a
+        barcode (before the mapping table)."""
+        if backend.backend_type == "shopify" and line.get("sku"):
+            line = dict(line, barcode=line.get("barcode") or line["sku"])
+        return super()._find_product(backend, table, line)
+
+    @api.model
     def _refund_sale_line(self, order, line):
         """The order line a refunded line refers to."""
         so_lines = order.order_line.filtered(lambda sol: not sol.display_type)
@@ -94,6 +103,19 @@ class DistributionSyncImporter(models.AbstractModel):
         existing = binding_model._find_record(
             backend, "account.move", refund["external_id"]
         )
+        if existing and existing.state == "draft":
+            # Left in draft because it did not match the refund: check it again
+            # (a person may have corrected it) and post it once it matches.
+            problems = self._credit_note_total_problems(existing, refund)
+            if not problems:
+                existing.action_post()
+            return dict(
+                result,
+                res_id=existing.id,
+                state="blocked" if problems else "done",
+                problems=problems,
+                summary=f"{existing.name} ({existing.state})",
+            )
         if existing:
             return dict(
                 result,
@@ -174,8 +196,11 @@ class DistributionSyncImporter(models.AbstractModel):
         difference = to_decimal(expected) - to_decimal(move.amount_total)
         if money_compare(difference, 0, rounding) == 0:
             return []
-        if refund.get("adjustments"):
-            # Shopify's refund discrepancy: credited as an untaxed line.
+        discrepancy = to_decimal(refund.get("discrepancy") or 0)
+        if money_compare(discrepancy, 0, rounding) != 0:
+            # Shopify's refund discrepancy (what the merchant kept, or refunded
+            # on top), credited as an untaxed line of exactly that amount: it
+            # must not absorb any other difference.
             move.write(
                 {
                     "invoice_line_ids": [
@@ -183,22 +208,31 @@ class DistributionSyncImporter(models.AbstractModel):
                             {
                                 "name": self.env._("Refund adjustment"),
                                 "quantity": 1,
-                                "price_unit": float(difference),
+                                "price_unit": float(-discrepancy),
                                 "tax_ids": [Command.clear()],
                             }
                         )
                     ]
                 }
             )
-            difference = to_decimal(expected) - to_decimal(move.amount_total)
-            if money_compare(difference, 0, rounding) == 0:
-                return []
+        return self._credit_note_total_problems(move, refund)
+
+    @api.model
+    def _credit_note_total_problems(self, move, refund):
+        """A validation problem when the credit note does not total what the
+        channel refunded (to the cent), else nothing."""
+        expected = refund.get("total")
+        if expected is None:
+            return []
+        difference = to_decimal(expected) - to_decimal(move.amount_total)
+        if money_compare(difference, 0, str(move.currency_id.rounding)) == 0:
+            return []
         failure = RuleFailure(
             code="total_tolerance",
             severity="block",
             message=self.env._(
                 "Credit note %(move)s totals %(computed)s but the channel refunded "
-                "%(expected)s: correct the credit note, then post it.",
+                "%(expected)s: correct the credit note, then retry.",
                 move=move.name or move.display_name,
                 computed=move.amount_total,
                 expected=expected,
@@ -218,8 +252,11 @@ class DistributionSyncImporter(models.AbstractModel):
         if not pickings:
             return self.env["stock.picking"]
         picking = pickings[-1]
+        # The wizard posts on the return's chatter; the technical user running
+        # the job has no email address, which only superuser mode tolerates.
         wizard = (
             self.env["stock.return.picking"]
+            .sudo()
             .with_context(active_id=picking.id, active_model="stock.picking")
             .create({"picking_id": picking.id})
         )
