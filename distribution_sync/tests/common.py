@@ -3,7 +3,7 @@
 import json
 import os
 
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
 
@@ -60,8 +60,13 @@ def sign(body, secret=SECRET):
     return "sha256=" + hmac_sha256_hex(secret, body)
 
 
+@tagged("post_install", "-at_install")
 class DistributionSyncCase(TransactionCase):
-    """A company-wide reference backend, a product and helpers."""
+    """A company-wide reference backend, a product and helpers.
+
+    Post-install: flows cross modules (sale, stock, account with its chart of
+    accounts, which a fresh database only gets at the end of the install).
+    """
 
     @classmethod
     def setUpClass(cls):

@@ -6,9 +6,10 @@ from pathlib import Path
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.distribution_sync.core.errors import SyncError
+from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
+from ..core.client import ShopifyClient, raise_user_errors
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "demo" / "samples"
 
@@ -201,6 +202,93 @@ class DistributionSyncBackend(models.Model):
         problem.category = "technical"
         problem.severity = "critical"
         return problem
+
+    # --------------------------------------------------------------- outbound
+    def _shopify_client(self):
+        """A client for this shop (one per job: Shopify's cost bucket, read
+        from every answer, is the only shared throttling state)."""
+        self.ensure_one()
+        return ShopifyClient(
+            self.api_url or f"https://{self.shopify_shop_domain}",
+            self._get_secret("shopify_access_token") or "",
+            self.shopify_api_version,
+            timeout=self.request_timeout or 20,
+        )
+
+    def shopify_test_connection(self):
+        shop = self._shopify_client().shop()
+        return self.env._(
+            "Connected to %(name)s (%(domain)s).",
+            name=shop.get("name"),
+            domain=shop.get("myshopifyDomain"),
+        )
+
+    def shopify_push_record(self, message):
+        payload = json.loads(message.payload or "{}")
+        if message.topic == "fulfillments/create":
+            return self._shopify_push_fulfillment(payload)
+        raise PayloadError(
+            self.env._("Odoo does not send %s to Shopify.", message.topic),
+            value=message.topic,
+        )
+
+    @staticmethod
+    def _shopify_fulfillment_groups(fulfillment_orders, wanted):
+        """Spread shipped quantities (by Shopify line id) over the open
+        fulfillment orders; ``wanted`` is decremented in place."""
+        groups = []
+        for fulfillment_order in fulfillment_orders:
+            if fulfillment_order.get("status") not in ("OPEN", "IN_PROGRESS"):
+                continue
+            items = []
+            for node in fulfillment_order["lineItems"]["nodes"]:
+                line_id = node["lineItem"]["id"].rsplit("/", 1)[-1]
+                quantity = min(wanted.get(line_id, 0), node["remainingQuantity"])
+                if quantity > 0:
+                    items.append({"id": node["id"], "quantity": int(quantity)})
+                    wanted[line_id] -= quantity
+            if items:
+                groups.append(
+                    {
+                        "fulfillmentOrderId": fulfillment_order["id"],
+                        "fulfillmentOrderLineItems": items,
+                    }
+                )
+        return groups
+
+    def _shopify_push_fulfillment(self, payload):
+        """Create the Shopify fulfillment of one validated delivery."""
+        client = self._shopify_client()
+        fulfillment_orders = client.fulfillment_orders(
+            f"gid://shopify/Order/{payload['order_id']}"
+        )
+        wanted = {}
+        for line in payload["lines"]:
+            key = str(line["line_item_id"])
+            wanted[key] = wanted.get(key, 0) + line["quantity"]
+        groups = self._shopify_fulfillment_groups(fulfillment_orders, wanted)
+        if not groups:
+            return {
+                "summary": self.env._(
+                    "Nothing left to fulfil in Shopify for %s.", payload["picking"]
+                )
+            }
+        tracking = {k: v for k, v in (payload.get("tracking") or {}).items() if v}
+        answer = client.create_fulfillment(groups, tracking)
+        raise_user_errors(answer, "fulfillmentCreate")
+        fulfillment = answer.get("fulfillment") or {}
+        fulfillment_id = (fulfillment.get("id") or "").rsplit("/", 1)[-1] or None
+        unmatched = {key: qty for key, qty in wanted.items() if qty > 0}
+        summary = self.env._(
+            "Fulfillment %(id)s for %(picking)s",
+            id=fulfillment_id,
+            picking=payload["picking"],
+        )
+        if unmatched:
+            summary += self.env._(
+                " (not open in Shopify: lines %s)", ", ".join(sorted(unmatched))
+            )
+        return {"external_id": fulfillment_id, "summary": summary}
 
     # ------------------------------------------------------------------- demo
     def action_shopify_load_samples(self):

@@ -92,6 +92,16 @@ class ShopifyCase(DistributionSyncCase):
     # ------------------------------------------------------------------ data
     @classmethod
     def make_product(cls, sku, name=None, price=1.0, **values):
+        # A database with demo data already has some of these SKUs: reuse
+        # them, as SKUs must stay unique for matching.
+        existing = cls.env["product.product"].search(
+            [("default_code", "=", sku)], limit=1
+        )
+        if existing:
+            existing.write(
+                dict({"list_price": price, "taxes_id": [(5, 0, 0)]}, **values)
+            )
+            return existing
         return cls.env["product.product"].create(
             dict(
                 {
