@@ -15,8 +15,10 @@
     "depends": ["distribution_sync", "sale_stock"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "views/distribution_sync_backend_views.xml",
+        "wizards/distribution_sync_shopify_import_wizard_views.xml",
     ],
     "demo": ["demo/distribution_sync_shopify_demo.xml"],
 }

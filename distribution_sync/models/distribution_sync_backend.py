@@ -51,7 +51,8 @@ class DistributionSyncBackend(models.Model):
       return ``{"external_id": ...}``.
     * ``<type>_fetch_changes(since: datetime | None) -> list[dict]``: events
       changed since ``since`` as ``{"topic", "idempotency_key", "external_id",
-      "payload"}`` dicts; they go through the same intake as webhooks.
+      "work_key", "payload"}`` dicts; they go through the same intake as
+      webhooks.
     * ``<type>_test_connection() -> str``: a short success text, or raise.
     * ``<type>_default_ownership() -> list[dict]``: ownership rows created
       with a new backend (``entity``, ``owner``, optional ``field_name``,
@@ -708,6 +709,14 @@ class DistributionSyncBackend(models.Model):
             self.fetch_checkpoint - timedelta(minutes=self.fetch_overlap_minutes)
         )
         events = self._call("fetch_changes", since)
+        created = self._intake_fetched(events)
+        self.sudo().fetch_checkpoint = started
+        return f"{len(events)} events fetched, {len(created)} new"
+
+    def _intake_fetched(self, events):
+        """Store fetched events as webhooks are stored (once per idempotency
+        key) and queue the new ones; return the new messages."""
+        self.ensure_one()
         created = self.env["distribution.sync.message"]
         for event in events:
             message, is_new = self.env["distribution.sync.message"]._intake(
@@ -722,8 +731,7 @@ class DistributionSyncBackend(models.Model):
             if is_new:
                 created |= message
         created._enqueue()
-        self.sudo().fetch_checkpoint = started
-        return f"{len(events)} events fetched, {len(created)} new"
+        return created
 
     @api.model
     def _cron_fetch_changes(self):

@@ -5,6 +5,11 @@ Requests go to ``{base_url}/admin/api/{api_version}/graphql.json`` with the head
 address (``https://acme.myshopify.com``); a local server
 (``http://127.0.0.1:8999``) is enough to talk to a fake shop in tests.
 
+One REST Admin call remains: ``rest_order`` reads an order in the REST shape
+that ``orders/*`` webhook bodies have (``GET {base_url}/admin/api/{api_version}/
+orders/{id}.json``), to re-fetch an order whose webhook went missing. It shares
+the token header, the timeout, the retries and the error classes below.
+
 Rate limits: Shopify charges each query its calculated cost against a leaky
 bucket per app and shop (``extensions.cost.throttleStatus`` on every answer:
 ``maximumAvailable``, ``currentlyAvailable``, ``restoreRate`` points per second).
@@ -207,6 +212,11 @@ def to_gid(kind, value):
     if text.isdigit():
         return f"gid://shopify/{kind}/{text}"
     raise PayloadError(f"{value!r} is not a Shopify {kind} id.", value=value)
+
+
+def _numeric_id(kind, value):
+    """The numeric tail of a Shopify id (``123`` or ``gid://shopify/Order/123``)."""
+    return to_gid(kind, value).split("?", 1)[0].rsplit("/", 1)[-1]
 
 
 def _field_path(field):
@@ -508,11 +518,18 @@ class ShopifyClient:
             idempotent = not query.lstrip().startswith("mutation")
         payload = {"query": query, "variables": dict(variables or {})}
         cost = estimated_cost if estimated_cost is not None else self._costs.get(query)
+        return self._with_retries(
+            lambda: self._attempt(query, payload), idempotent=idempotent, cost=cost
+        )
+
+    def _with_retries(self, attempt, *, idempotent, cost=None):
+        """Run ``attempt()`` until it answers, waiting out throttling and
+        transient failures as the module docstring says."""
         failures = throttles = 0
         while True:
             self._wait_for_points(cost)
             try:
-                return self._attempt(query, payload)
+                return attempt()
             except _Retry as again:
                 error = again.error
                 if again.kind == "throttle":
@@ -531,15 +548,15 @@ class ShopifyClient:
                     raise error from again.__cause__
                 self._pause(wait, error)
 
-    def _post(self, payload):
-        headers = {
-            TOKEN_HEADER: self._access_token,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
+    def _send(self, method, url, payload=None):
+        """One HTTP request with the token header and the timeout; network
+        failures become ``_Retry`` (transient) or ``PayloadError``."""
+        headers = {TOKEN_HEADER: self._access_token, "Accept": "application/json"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            return self.session.post(
-                self.url, json=payload, headers=headers, timeout=self.timeout
+            return self.session.request(
+                method, url, json=payload, headers=headers, timeout=self.timeout
             )
         except requests.exceptions.Timeout as exc:
             error = TransientError(
@@ -562,15 +579,15 @@ class ShopifyClient:
             ) from exc
         except requests.exceptions.RequestException as exc:
             raise PayloadError(
-                f"Cannot call Shopify at {self.url}: {exc}",
+                f"Cannot call Shopify at {url}: {exc}",
                 hint="Check the shop address (api_url).",
             ) from exc
 
-    def _attempt(self, query, payload):
-        response = self._post(payload)
+    def _json_answer(self, response, not_found_hint=None):
+        """The JSON object of an answer; errors raised as for every call."""
         status = response.status_code
         if status >= 400:
-            self._raise_for_status(response)
+            self._raise_for_status(response, not_found_hint=not_found_hint)
         try:
             body = response.json()
         except ValueError:
@@ -581,6 +598,10 @@ class ShopifyClient:
             ) from None
         if not isinstance(body, Mapping):
             raise PayloadError(f"Unexpected Shopify answer: {body!r:.200}")
+        return body
+
+    def _attempt(self, query, payload):
+        body = self._json_answer(self._send("POST", self.url, payload))
         cost = self._remember_cost(query, body)
         if body.get("errors"):
             self._raise_graphql_errors(body["errors"], cost)
@@ -589,7 +610,7 @@ class ShopifyClient:
             raise PayloadError("Shopify answered without data.", value=body)
         return data
 
-    def _raise_for_status(self, response):
+    def _raise_for_status(self, response, not_found_hint=None):
         status = response.status_code
         message = _shopify_message(response)
         header_wait = retry.retry_after_seconds(response.headers.get("Retry-After"))
@@ -605,7 +626,7 @@ class ShopifyClient:
         if status in (401, 403):
             hint = "Check the access token and the app's access scopes."
         elif status == 404:
-            hint = "Check the shop address and the API version."
+            hint = not_found_hint or "Check the shop address and the API version."
         else:
             hint = "Correct the request, then retry."
         raise PayloadError(
@@ -906,6 +927,40 @@ class ShopifyClient:
             {"first": int(first), "query": f"updated_at:>='{since}'"},
             "orders",
         )
+
+    # --------------------------------------------------------------- REST
+    def rest_url(self, path):
+        """``{base}/admin/api/{version}/{path}`` of a REST Admin resource."""
+        return f"{self.base_url}/admin/api/{self.api_version}/{path.lstrip('/')}"
+
+    def rest_get(self, path, not_found_hint=None):
+        """GET one REST Admin resource (``orders/1.json``) and return its JSON,
+        with the retries and error classes of ``graphql`` (REST answers carry
+        no query cost; 429 honours ``Retry-After``)."""
+        url = self.rest_url(path)
+        return self._with_retries(
+            lambda: self._json_answer(
+                self._send("GET", url), not_found_hint=not_found_hint
+            ),
+            idempotent=True,
+        )
+
+    def rest_order(self, order_id):
+        """The order as the REST Admin API shapes it (``GET orders/{id}.json``,
+        the shape of the ``orders/*`` webhook bodies). ``order_id``: the
+        numeric id or the GraphQL id."""
+        number = _numeric_id("Order", order_id)
+        body = self.rest_get(
+            f"orders/{number}.json",
+            not_found_hint=f"Shopify has no order {number}: it may have been "
+            "deleted, or the shop address or API version is wrong.",
+        )
+        order = body.get("order")
+        if not isinstance(order, Mapping):
+            raise PayloadError(
+                f"Shopify answered without order {number}.", value=number
+            )
+        return order
 
 
 def _shift_field(error, offset):

@@ -7,3 +7,4 @@ from . import test_order_mapping
 from . import test_refund
 from . import test_webhook
 from . import test_fulfillment
+from . import test_drift

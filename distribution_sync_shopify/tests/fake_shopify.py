@@ -11,9 +11,10 @@ load this file by path) can use it::
         ...
         fake.requests, fake.fulfillments, fake.inventory
 
-It serves ``POST /admin/api/{api_version}/graphql.json`` on 127.0.0.1 (port 0:
-a free port) from a daemon thread, checks ``X-Shopify-Access-Token`` (401
-otherwise) and the versioned path (404 otherwise), and charges every operation
+It serves ``POST /admin/api/{api_version}/graphql.json`` and the REST order
+``GET /admin/api/{api_version}/orders/{id}.json`` on 127.0.0.1 (port 0: a free
+port) from a daemon thread, checks ``X-Shopify-Access-Token`` (401 otherwise)
+and the versioned path (404 otherwise), and charges every GraphQL operation
 a fixed ``requestedQueryCost`` (``costs``) against a leaky bucket
 (``maximum_available`` points, refilled at ``restore_rate`` points per second).
 A request the bucket cannot pay for gets Shopify's "Throttled" answer: HTTP 200,
@@ -26,6 +27,13 @@ variable): ``shop``, ``order { fulfillmentOrders }``, ``fulfillmentOrder {
 lineItems }``, ``orders`` (paginated, filtered on ``updated_at:>='...'``),
 ``fulfillmentCreate`` and ``inventorySetQuantities``. Any other root field is
 answered with a GraphQL error, as Shopify does for an unknown field.
+
+REST orders: ``add_order(..., rest_body={...})`` or ``set_rest_order(id, body)``
+store the body the REST endpoint answers (``{"order": body}``; 404 for an order
+without one); the order's ``updatedAt``, which the GraphQL ``orders`` query
+filters on, follows the body's ``updated_at``. A newer version of an order in
+Shopify is one more ``set_rest_order`` call. REST requests are recorded with the
+operation ``"rest_order"`` and take injected failures like any other.
 
 What it records: ``requests`` (``{"path", "headers", "json", "operation",
 "status"}`` per request), ``fulfillments`` (``{"id", "status", "input"}``, the
@@ -62,6 +70,8 @@ MAX_INVENTORY_QUANTITIES = 250
 DOCUMENTATION = "https://shopify.dev/api/usage/rate-limits"
 
 _PATH_RE = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
+_REST_ORDER_RE = re.compile(r"^/admin/api/([^/]+)/orders/(\d+)\.json$")
+REST_ORDER_OPERATION = "rest_order"
 _ROOT_RE = re.compile(r"^\s*(?:\w+\s*:\s*)?(\w+)")
 _SINCE_RE = re.compile(r"updated_at:>=?'?([^' ]+)'?")
 _COMMENT_RE = re.compile(r"#[^\n]*")
@@ -79,6 +89,14 @@ def _number(value):
 
 def _now_iso():
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _utc_iso(text):
+    """An ISO timestamp with any offset as GraphQL writes it (UTC, ``Z``)."""
+    value = _parse_time(text)
+    if value is None:
+        raise ValueError(f"{text!r} is not an ISO timestamp")
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_time(text):
@@ -155,6 +173,7 @@ class FakeShopify:
         self.inventory_calls = []  # each InventorySetQuantitiesInput received
         self.throttled = 0  # "Throttled" answers given
         self.orders = {}  # order number (text) -> order record
+        self.rest_orders = {}  # order number (text) -> REST order body
         # Location gids inventory may be set at; None accepts any location.
         self.locations = None
         self._failures = deque()
@@ -197,25 +216,70 @@ class FakeShopify:
 
     # -------------------------------------------------------------- state
     def add_order(
-        self, order_id, lines, location_id="1", *, name=None, updated_at=None
+        self,
+        order_id,
+        lines=None,
+        location_id="1",
+        *,
+        name=None,
+        updated_at=None,
+        rest_body=None,
     ):
         """An order with one open fulfillment order at ``location_id``.
 
-        ``lines``: ``[{"line_item_id", "sku", "quantity"}]``. Returns the order
-        record; ``record["fulfillment_orders"][0]["line_items"]`` holds the
-        fulfillment order line item ids (``"id"``) next to ``line_item_id``.
+        ``lines``: ``[{"line_item_id", "sku", "quantity"}]``, by default the
+        ``line_items`` of ``rest_body``. ``rest_body``: the order as the REST
+        endpoint serves it (see ``set_rest_order``). Returns the order record;
+        ``record["fulfillment_orders"][0]["line_items"]`` holds the fulfillment
+        order line item ids (``"id"``) next to ``line_item_id``.
         """
         number = _number(order_id)
+        if lines is None:
+            lines = [
+                {
+                    "line_item_id": line["id"],
+                    "sku": line.get("sku"),
+                    "quantity": line.get("quantity") or 0,
+                }
+                for line in (rest_body or {}).get("line_items") or ()
+            ]
         with self._lock:
             self.orders[number] = {
                 "id": gid("Order", number),
                 "legacyResourceId": number,
-                "name": name or f"#{number}",
+                "name": name or (rest_body or {}).get("name") or f"#{number}",
                 "updatedAt": updated_at or _now_iso(),
                 "fulfillment_orders": [],
             }
+        if rest_body is not None:
+            self.set_rest_order(number, rest_body, updated_at=updated_at)
         self.add_fulfillment_order(number, lines, location_id)
         return self.orders[number]
+
+    def set_rest_order(self, order_id, body, *, updated_at=None):
+        """Store (or replace: a newer version) the REST body of an order.
+
+        The order's ``updatedAt`` becomes ``updated_at``, else the body's
+        ``updated_at`` in UTC, else now; an order the fake did not know yet is
+        added without fulfillment orders. Returns the order record.
+        """
+        number = _number(order_id)
+        stamp = updated_at or (
+            _utc_iso(body["updated_at"]) if body.get("updated_at") else _now_iso()
+        )
+        with self._lock:
+            self.rest_orders[number] = copy.deepcopy(body)
+            order = self.orders.setdefault(
+                number,
+                {
+                    "id": gid("Order", number),
+                    "legacyResourceId": number,
+                    "name": body.get("name") or f"#{number}",
+                    "fulfillment_orders": [],
+                },
+            )
+            order["updatedAt"] = stamp
+            return order
 
     def add_fulfillment_order(self, order_id, lines, location_id="1"):
         """Another fulfillment order of an existing order; returns it."""
@@ -332,7 +396,9 @@ class FakeShopify:
             "path": handler.path,
             "headers": dict(handler.headers.items()),
             "json": body,
-            "operation": self._operation(query),
+            "operation": self._operation(query)
+            if handler.command == "POST"
+            else self._rest_operation(handler.path),
             "status": None,
         }
         with self._lock:
@@ -348,10 +414,17 @@ class FakeShopify:
             return "fulfillmentOrders"
         return root
 
-    def _answer(self, handler, record, body, failure):
-        """(status, JSON body, headers) for one request."""
-        match = _PATH_RE.match(handler.path.split("?", 1)[0])
-        if handler.command != "POST" or not match or match.group(1) != self.api_version:
+    @staticmethod
+    def _rest_operation(path):
+        if _REST_ORDER_RE.match(path.split("?", 1)[0]):
+            return REST_ORDER_OPERATION
+        return None
+
+    def _refusal(self, handler, failure, pattern, method):
+        """(status, body, headers) when the path, the token or an injected
+        failure stops the request before it runs; None otherwise."""
+        match = pattern.match(handler.path.split("?", 1)[0])
+        if handler.command != method or not match or match.group(1) != self.api_version:
             return 404, {"errors": "Not Found"}, None
         token = handler.headers.get("X-Shopify-Access-Token")
         if token != self.access_token:
@@ -368,6 +441,15 @@ class FakeShopify:
                 time.sleep(failure["delay"])
             if failure["status"] is not None:
                 return self._failure_answer(failure)
+        return None
+
+    def _answer(self, handler, record, body, failure):
+        """(status, JSON body, headers) for one request."""
+        if record["operation"] == REST_ORDER_OPERATION:
+            return self._answer_rest_order(handler, failure)
+        refused = self._refusal(handler, failure, _PATH_RE, "POST")
+        if refused is not None:
+            return refused
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return (
                 400,
@@ -424,6 +506,17 @@ class FakeShopify:
         with self._lock:
             data = handler_method(variables)
         return 200, {"data": data, "extensions": extensions}, None
+
+    def _answer_rest_order(self, handler, failure):
+        refused = self._refusal(handler, failure, _REST_ORDER_RE, "GET")
+        if refused is not None:
+            return refused
+        number = _REST_ORDER_RE.match(handler.path.split("?", 1)[0]).group(2)
+        with self._lock:
+            body = copy.deepcopy(self.rest_orders.get(number))
+        if body is None:
+            return 404, {"errors": "Not Found"}, None
+        return 200, {"order": body}, {"X-Shopify-Shop-Api-Call-Limit": "1/40"}
 
     def _failure_answer(self, failure):
         status = failure["status"]

@@ -687,3 +687,87 @@ def test_learned_cost_is_reused_for_the_same_query(small_bucket):
     assert client._costs == {SHOP_QUERY: 1}
     assert client.last_cost["throttleStatus"]["restoreRate"] == 50
     assert client_module.INVENTORY_BATCH_SIZE == 250
+
+
+# --------------------------------------------------------------- REST order
+REST_BODY = {
+    "id": 9001,
+    "admin_graphql_api_id": "gid://shopify/Order/9001",
+    "name": "#9001",
+    "updated_at": "2026-03-02T10:01:30+01:00",
+    "line_items": [{"id": 91, "sku": "SKU-A", "quantity": 1}],
+}
+REST_ORDER_PATH = "/admin/api/2025-07/orders/9001.json"
+
+
+def test_rest_order_is_a_get_with_token_and_timeout(fake):
+    fake.add_order("9001", rest_body=REST_BODY)
+    session = RecordingSession()
+    client = make_client(fake, session=session, timeout=7)
+    assert client.rest_order("gid://shopify/Order/9001") == REST_BODY
+    assert client.rest_order(9001) == REST_BODY
+    assert [r["path"] for r in fake.requests] == [REST_ORDER_PATH] * 2
+    assert {r["operation"] for r in fake.requests} == {"rest_order"}
+    assert fake.requests[0]["headers"]["X-Shopify-Access-Token"] == fake.access_token
+    assert {(call["method"], call["timeout"]) for call in session.calls} == {("GET", 7)}
+    assert session.calls[0]["url"] == fake.url + REST_ORDER_PATH
+
+
+def test_rest_order_keeps_ids_above_two_to_the_53(fake):
+    body = dict(REST_BODY, id=820982911946154508)
+    fake.set_rest_order("820982911946154508", body)
+    assert make_client(fake).rest_order("820982911946154508")["id"] == (
+        820982911946154508
+    )
+
+
+def test_rest_order_429_honours_retry_after(fake):
+    fake.add_order("9001", rest_body=REST_BODY)
+    fake.fail_next(429, retry_after="2.0")
+    client = make_client(fake)
+    assert client.rest_order("9001")["name"] == "#9001"
+    assert client.sleep.calls == [2]
+    assert [r["status"] for r in fake.requests] == [429, 200]
+
+
+def test_rest_order_server_error_is_retried_then_transient(fake):
+    fake.add_order("9001", rest_body=REST_BODY)
+    fake.fail_next(500)
+    client = make_client(fake)
+    assert client.rest_order("9001")["name"] == "#9001"
+    assert client.sleep.calls == [1.0]
+    fake.fail_next(502, times=10)
+    client = make_client(fake, max_retries=2)
+    with pytest.raises(TransientError, match="HTTP 502"):
+        client.rest_order("9001")
+    assert client.sleep.calls == [1.0, 2.0]
+
+
+def test_rest_order_unknown_is_a_payload_error_without_retry(fake):
+    client = make_client(fake)
+    with pytest.raises(PayloadError, match="HTTP 404") as caught:
+        client.rest_order("9002")
+    assert "no order 9002" in caught.value.hint
+    assert len(fake.requests) == 1
+    assert client.sleep.calls == []
+
+
+def test_rest_order_wrong_token_and_bad_id(fake):
+    fake.add_order("9001", rest_body=REST_BODY)
+    client = ShopifyClient(fake.url, "shpat_wrong", fake.api_version, sleep=Sleeper())
+    with pytest.raises(PayloadError, match="HTTP 401"):
+        client.rest_order("9001")
+    with pytest.raises(PayloadError, match="not a Shopify Order id"):
+        make_client(fake).rest_order("../shop")
+    assert len(fake.requests) == 1
+
+
+def test_fake_orders_query_follows_the_rest_body_updated_at(fake):
+    fake.add_order("9001", rest_body=REST_BODY)
+    client = make_client(fake)
+    (node,) = client.orders_updated_since("2026-03-02T09:00:00Z")
+    assert node["updatedAt"] == "2026-03-02T09:01:30Z"
+    assert not list(client.orders_updated_since("2026-03-02T09:02:00Z"))
+    fake.set_rest_order("9001", dict(REST_BODY, updated_at="2026-03-02T11:00:00Z"))
+    (node,) = client.orders_updated_since("2026-03-02T09:02:00Z")
+    assert node["updatedAt"] == "2026-03-02T11:00:00Z"
