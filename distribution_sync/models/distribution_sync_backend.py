@@ -397,6 +397,23 @@ class DistributionSyncBackend(models.Model):
     def _default_webhook_identity(self, body, headers, data):
         raise UserError(self.env._("This channel does not receive webhooks."))
 
+    def _store_webhook(self, body, headers, data):
+        """Store one verified webhook once, identified by its channel's
+        ``webhook_identity``; return ``(message, is_new)``."""
+        self.ensure_one()
+        identity = self._call("webhook_identity", body, headers, data)
+        return self.env["distribution.sync.message"]._intake(
+            self,
+            "inbound",
+            identity.get("topic"),
+            identity["idempotency_key"],
+            body,
+            headers=headers,
+            external_id=identity.get("external_id"),
+            api_version=identity.get("api_version"),
+            work_key=identity.get("work_key"),
+        )
+
     def _webhook_intake(self, body, headers):
         """Store a verified webhook once and queue its job.
 
@@ -409,19 +426,7 @@ class DistributionSyncBackend(models.Model):
             data, invalid = json.loads(body), None
         except ValueError as exc:
             data, invalid = None, exc
-        identity = self._call("webhook_identity", body, headers, data)
-        messages = self.env["distribution.sync.message"]
-        message, is_new = messages._intake(
-            self,
-            "inbound",
-            identity.get("topic"),
-            identity["idempotency_key"],
-            body,
-            headers=headers,
-            external_id=identity.get("external_id"),
-            api_version=identity.get("api_version"),
-            work_key=identity.get("work_key"),
-        )
+        message, is_new = self._store_webhook(body, headers, data)
         if not is_new:
             return 200, "duplicate"
         if invalid is not None:

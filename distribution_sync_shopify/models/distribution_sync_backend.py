@@ -455,20 +455,11 @@ class DistributionSyncBackend(models.Model):
         for path in sorted(SAMPLES_DIR.glob("*.json")):
             topic = path.stem.split("__", 1)[0].replace("-", "/")
             body = path.read_bytes()
-            message, is_new = self.env["distribution.sync.message"]._intake(
-                self,
-                "inbound",
-                topic,
-                f"sample:{path.name}",
-                body,
-                **{
-                    k: v
-                    for k, v in webhook.identity(
-                        {"X-Shopify-Topic": topic}, body, json.loads(body)
-                    ).items()
-                    if k in ("external_id", "work_key", "api_version")
-                },
-            )
+            headers = {
+                "X-Shopify-Topic": topic,
+                "X-Shopify-Event-Id": f"sample-{path.stem}",
+            }
+            message, is_new = self._store_webhook(body, headers, json.loads(body))
             if is_new:
                 loaded |= message
         loaded._enqueue()

@@ -177,18 +177,7 @@ class ShopifyCase(DistributionSyncCase):
         backend = backend or self.shop
         body = self.body_of(payload)
         headers = self.shopify_headers(topic, body, event_id or self.next_event_id())
-        identity = backend._call("webhook_identity", body, headers, json.loads(body))
-        message, _is_new = self.messages._intake(
-            backend,
-            "inbound",
-            identity.get("topic"),
-            identity["idempotency_key"],
-            body,
-            headers=headers,
-            external_id=identity.get("external_id"),
-            api_version=identity.get("api_version"),
-            work_key=identity.get("work_key"),
-        )
+        message, _is_new = backend._store_webhook(body, headers, json.loads(body))
         return message
 
     def receive(self, topic, payload, event_id=None, backend=None):

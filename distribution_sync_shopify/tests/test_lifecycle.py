@@ -30,7 +30,7 @@ class TestShopifyTopics(ShopifyCase):
         loaded = self.messages.search(
             [
                 ("backend_id", "=", self.shop.id),
-                ("idempotency_key", "=like", "sample:%"),
+                ("idempotency_key", "=like", "event:sample-%"),
             ]
         )
         self.assertEqual(len(loaded), len(bundled))
@@ -43,7 +43,8 @@ class TestShopifyTopics(ShopifyCase):
         )
         self.assertEqual(self.messages.search(action["domain"]), loaded)
         for message in loaded:
-            path = SAMPLES_DIR / message.idempotency_key.removeprefix("sample:")
+            stem = message.idempotency_key.removeprefix("event:sample-")
+            path = SAMPLES_DIR / f"{stem}.json"
             self.assertEqual(message.payload.encode(), path.read_bytes())
         # A second click adds nothing.
         with trap_jobs() as trap:
@@ -53,7 +54,7 @@ class TestShopifyTopics(ShopifyCase):
             self.messages.search_count(
                 [
                     ("backend_id", "=", self.shop.id),
-                    ("idempotency_key", "=like", "sample:%"),
+                    ("idempotency_key", "=like", "event:sample-%"),
                 ]
             ),
             len(bundled),
