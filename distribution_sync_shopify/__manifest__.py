@@ -16,6 +16,7 @@
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/distribution_sync_shopify_security.xml",
         "data/queue_job_data.xml",
         "views/distribution_sync_backend_views.xml",
         "wizards/distribution_sync_shopify_import_wizard_views.xml",

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
 import logging
+import math
 from datetime import datetime, time
 from pathlib import Path
 
@@ -14,10 +15,15 @@ from odoo.addons.distribution_sync.core.errors import (
     SyncError,
     TransientError,
 )
+from odoo.addons.distribution_sync.core.idempotency import (
+    message_key,
+    payload_digest,
+)
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
 from ..core.client import ShopifyClient, raise_user_errors
+from ..core.common import plain_id
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +38,11 @@ ORDER_TOPICS = (
 )
 # Idempotency key prefix of the orders re-fetched from Shopify (drift).
 DRIFT_KEY_PREFIX = "drift"
+# Bindings of products to Shopify inventory items carry this external id.
+INVENTORY_ITEM_PREFIX = "gid://shopify/InventoryItem/"
+INVENTORY_TOPIC = "inventory/set"
+# Seconds the stock push waits, so that the moves of that time share one job.
+STOCK_PUSH_DELAY = 60
 
 
 class DistributionSyncBackend(models.Model):
@@ -69,6 +80,19 @@ class DistributionSyncBackend(models.Model):
         default="shop",
         help="Which of Shopify's money sets becomes the order's amounts; the "
         "order uses a pricelist of that currency.",
+    )
+    shopify_location_ids = fields.One2many(
+        "distribution.sync.shopify.location",
+        "backend_id",
+        string="Shopify locations",
+        help="The Shopify locations whose available stock Odoo sets, each from "
+        "the free quantity of one warehouse.",
+    )
+    shopify_stock_checkpoint = fields.Datetime(
+        string="Stock pushed up to",
+        copy=False,
+        readonly=True,
+        help="The next stock push sends the products moved since then.",
     )
 
     def _secret_fields(self):
@@ -158,6 +182,8 @@ class DistributionSyncBackend(models.Model):
                 "canonical": customer,
                 "summary": partner.display_name,
             }
+        if topic == "products/update":
+            return self._shopify_bind_inventory_items(data)
         if topic == "app/uninstalled":
             return self._shopify_uninstalled(message)
         return {
@@ -194,6 +220,52 @@ class DistributionSyncBackend(models.Model):
                 return result
             return importer._cancel_sale_order(self, order["external_id"], message)
         return importer._import_sale_order(self, order, message)
+
+    def _shopify_bind_inventory_items(self, product):
+        """Bind the Odoo products to the inventory items of a Shopify
+        product's variants, by SKU (exactly one Odoo product with that
+        internal reference). The product data itself is left untouched."""
+        bindings = self.env["distribution.sync.binding"]
+        products = self.env["product.product"].with_company(self.company_id)
+        bound, unknown, ambiguous = [], [], []
+        variants = product.get("variants") if isinstance(product, dict) else None
+        for index, variant in enumerate(variants or []):
+            if not isinstance(variant, dict):
+                continue
+            sku = (variant.get("sku") or "").strip()
+            item_id = plain_id(
+                variant.get("inventory_item_id"), f"variants[{index}].inventory_item_id"
+            )
+            if not sku or not item_id:
+                continue
+            found = products.search(
+                [
+                    ("default_code", "=", sku),
+                    ("company_id", "in", [self.company_id.id, False]),
+                ],
+                limit=2,
+            )
+            if not found:
+                unknown.append(sku)
+                continue
+            if len(found) > 1:
+                ambiguous.append(sku)
+                continue
+            external_id = f"{INVENTORY_ITEM_PREFIX}{item_id}"
+            previous = bindings._for_record(self, found)
+            if previous and previous.external_id != external_id:
+                # The variant now tracks another inventory item.
+                previous.sudo().unlink()
+            bindings._bind(self, found, external_id, external_name=sku)
+            bound.append(sku)
+        parts = [
+            self.env._("Inventory items bound: %s", ", ".join(bound) or "-"),
+        ]
+        if unknown:
+            parts.append(self.env._("no Odoo product: %s", ", ".join(unknown)))
+        if ambiguous:
+            parts.append(self.env._("several Odoo products: %s", ", ".join(ambiguous)))
+        return {"state": "done", "summary": "; ".join(parts)}
 
     def _shopify_uninstalled(self, message):
         self.sudo().active = False
@@ -243,6 +315,8 @@ class DistributionSyncBackend(models.Model):
         payload = json.loads(message.payload or "{}")
         if message.topic == "fulfillments/create":
             return self._shopify_push_fulfillment(payload)
+        if message.topic == INVENTORY_TOPIC:
+            return self._shopify_push_inventory(payload)
         raise PayloadError(
             self.env._("Odoo does not send %s to Shopify.", message.topic),
             value=message.topic,
@@ -305,6 +379,147 @@ class DistributionSyncBackend(models.Model):
                 " (not open in Shopify: lines %s)", ", ".join(sorted(unmatched))
             )
         return {"external_id": fulfillment_id, "summary": summary}
+
+    def _shopify_push_inventory(self, quantities):
+        """Set the available quantities of one stock push (the client sends
+        them 250 per call)."""
+        if not isinstance(quantities, list):
+            raise PayloadError(
+                self.env._("An inventory push must be a list of quantities."),
+                value=quantities,
+            )
+        answer = self._shopify_client().set_inventory(quantities)
+        raise_user_errors(answer, "inventorySetQuantities")
+        return {
+            "summary": self.env._("%s quantities set", len(quantities)),
+        }
+
+    # ------------------------------------------------------------------ stock
+    def _shopify_enqueue_stock_push(self):
+        """Queue the stock push of this backend in a minute; while that job is
+        pending, the moves done meanwhile queue nothing more."""
+        self.ensure_one()
+        return (
+            self._with_technical_user()
+            .with_delay(
+                channel=self._job_channel(),
+                description=self.env._("Push stock to %s", self.name),
+                identity_key=f"distribution_sync:shopify:stock:{self.id}",
+                eta=STOCK_PUSH_DELAY,
+            )
+            ._shopify_push_stock_job()
+        )
+
+    def action_shopify_push_stock(self):
+        """Push the stock of every bound product now (full resync)."""
+        self.check_access("write")
+        for backend in self:
+            backend._with_technical_user()._shopify_push_stock_job(full=True)
+        return self.action_open_messages()
+
+    def _shopify_inventory_bindings(self):
+        self.ensure_one()
+        return (
+            self.env["distribution.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "product.product"),
+                    ("external_id", "=like", f"{INVENTORY_ITEM_PREFIX}%"),
+                ]
+            )
+        )
+
+    def _shopify_stock_quantities(self, bindings):
+        """``[{"inventoryItemId", "locationId", "quantity"}]`` of the bound
+        products at each mapped location: the warehouse's free quantity,
+        floored to a whole number, never negative."""
+        self.ensure_one()
+        item_of = {binding.res_id: binding.external_id for binding in bindings}
+        products = (
+            self.env["product.product"]
+            .sudo()
+            .with_company(self.company_id)
+            .browse(list(item_of))
+            .exists()
+            .filtered("is_storable")
+        )
+        quantities = []
+        for location in self.sudo().shopify_location_ids:
+            in_warehouse = products.with_context(warehouse_id=location.warehouse_id.id)
+            for product in in_warehouse.sorted("id"):
+                quantities.append(
+                    {
+                        "inventoryItemId": item_of[product.id],
+                        "locationId": location.shopify_location_id.strip(),
+                        "quantity": max(0, math.floor(product.free_qty)),
+                    }
+                )
+        return quantities
+
+    def _shopify_push_stock_job(self, full=False):
+        """Turn the stock of the products moved since the checkpoint (all bound
+        products when ``full``) into one outbound ``inventory/set`` message."""
+        self.ensure_one()
+        started = fields.Datetime.now()
+        if not self._ownership_matrix().may_push("stock"):
+            return "Shopify owns the stock: nothing pushed."
+        bindings = self._shopify_inventory_bindings()
+        checkpoint = self.shopify_stock_checkpoint
+        if bindings and checkpoint and not full:
+            moved = (
+                self.env["stock.move"]
+                .sudo()
+                .search(
+                    [
+                        ("state", "=", "done"),
+                        ("date", ">=", checkpoint),
+                        ("product_id", "in", bindings.mapped("res_id")),
+                    ]
+                )
+            )
+            bindings = bindings.filtered(lambda b: b.res_id in moved.product_id.ids)
+        quantities = self._shopify_stock_quantities(bindings)
+        message = self.env["distribution.sync.message"]
+        if quantities:
+            body = json.dumps(quantities, sort_keys=True)
+            latest = message.sudo().search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "outbound"),
+                    ("topic", "=", INVENTORY_TOPIC),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            # The same quantities again make no new message; the last push's
+            # id in the key lets stock that comes back to earlier quantities
+            # be pushed again.
+            if latest and latest.payload == body:
+                key = latest.idempotency_key
+            else:
+                key = message_key(
+                    "stock", self.id, payload_digest(quantities), latest.id or None
+                )
+            message, is_new = message._intake(
+                self,
+                "outbound",
+                INVENTORY_TOPIC,
+                key,
+                body,
+                res_model=self._name,
+                res_id=self.id,
+                work_key=f"shopify:stock:{self.id}",
+            )
+            if is_new:
+                message._enqueue()
+        self.sudo().shopify_stock_checkpoint = started
+        return (
+            f"{len(quantities)} quantities in message {message.id}"
+            if message
+            else "Nothing to push."
+        )
 
     # ------------------------------------------------------------------ drift
     def shopify_fetch_changes(self, since):

@@ -8,3 +8,4 @@ from . import test_refund
 from . import test_webhook
 from . import test_fulfillment
 from . import test_drift
+from . import test_stock
