@@ -20,13 +20,26 @@ MAPPING_TYPE_NOUNS = {
     "product": "product alias",
 }
 
+# Exception categories (what the inbox groups by) and their default severity.
 CATEGORIES = (
+    ("mapping", "Mapping missing"),
     ("validation", "Validation"),
-    ("mapping", "Missing mapping"),
     ("conflict", "Ownership conflict"),
-    ("transient", "Temporary failure"),
+    ("transient", "Channel unreachable"),
     ("duplicate", "Duplicate"),
+    ("reconciliation", "Reconciliation"),
+    ("technical", "Technical"),
 )
+
+SEVERITY_BY_CATEGORY = {
+    "mapping": "error",
+    "validation": "error",
+    "conflict": "warning",
+    "transient": "critical",
+    "duplicate": "warning",
+    "reconciliation": "error",
+    "technical": "critical",
+}
 
 
 def format_number(value) -> str:

@@ -33,7 +33,7 @@ OWNERS = ((OWNER_ODOO, "Odoo"), (OWNER_CHANNEL, "Channel"))
 POLICY_EXCEPTION = "exception"
 POLICY_IGNORE = "ignore"
 CONFLICT_POLICIES = (
-    (POLICY_EXCEPTION, "Raise an exception"),
+    (POLICY_EXCEPTION, "Open a conflict exception"),
     (POLICY_IGNORE, "Ignore the change"),
 )
 

@@ -10,26 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..core import sla as core_sla
-
-CATEGORIES = [
-    ("mapping", "Mapping missing"),
-    ("validation", "Validation"),
-    ("conflict", "Ownership conflict"),
-    ("transient", "Channel unreachable"),
-    ("duplicate", "Duplicate"),
-    ("reconciliation", "Reconciliation"),
-    ("technical", "Technical"),
-]
-
-SEVERITY_BY_CATEGORY = {
-    "mapping": "error",
-    "validation": "error",
-    "conflict": "warning",
-    "transient": "critical",
-    "duplicate": "warning",
-    "reconciliation": "error",
-    "technical": "critical",
-}
+from ..core.errors import CATEGORIES, SEVERITY_BY_CATEGORY
 
 
 class DistributionSyncException(models.Model):
@@ -60,7 +41,9 @@ class DistributionSyncException(models.Model):
     message_id = fields.Many2one(
         "distribution.sync.message", ondelete="set null", index=True
     )
-    category = fields.Selection(CATEGORIES, required=True, index=True, tracking=True)
+    category = fields.Selection(
+        list(CATEGORIES), required=True, index=True, tracking=True
+    )
     severity = fields.Selection(
         [
             ("info", "Info"),
@@ -86,10 +69,7 @@ class DistributionSyncException(models.Model):
     occurrence_count = fields.Integer(string="Occurrences", default=1)
     last_seen = fields.Datetime(default=fields.Datetime.now)
     sla_deadline = fields.Datetime(index=True)
-    sla_status = fields.Selection(
-        [("on_time", "On time"), ("due_soon", "Due soon"), ("overdue", "Overdue")],
-        compute="_compute_sla",
-    )
+    sla_status = fields.Selection(core_sla.SLA_STATUSES, compute="_compute_sla")
     age_hours = fields.Float(compute="_compute_sla", string="Age (hours)")
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_date = fields.Datetime(readonly=True)

@@ -32,19 +32,13 @@ class DistributionSyncOwnership(models.Model):
         help="Leave empty for the whole entity; a field rule overrides it.",
     )
     owner = fields.Selection(
-        [
-            (core_ownership.OWNER_ODOO, "Odoo"),
-            (core_ownership.OWNER_CHANNEL, "Channel"),
-        ],
+        list(core_ownership.OWNERS),
         string="System of record",
         required=True,
         default=core_ownership.OWNER_ODOO,
     )
     on_conflict = fields.Selection(
-        [
-            (core_ownership.POLICY_EXCEPTION, "Open a conflict exception"),
-            (core_ownership.POLICY_IGNORE, "Ignore the change"),
-        ],
+        list(core_ownership.CONFLICT_POLICIES),
         string="When the channel changes it",
         required=True,
         default=core_ownership.POLICY_EXCEPTION,

@@ -38,10 +38,7 @@ class DistributionSyncValidationRule(models.Model):
     )
     rule_type = fields.Selection(core_validation.RULE_TYPES, required=True)
     severity = fields.Selection(
-        [
-            (core_validation.SEVERITY_BLOCK, "Block"),
-            (core_validation.SEVERITY_WARN, "Warn"),
-        ],
+        list(core_validation.SEVERITIES),
         required=True,
         default=core_validation.SEVERITY_BLOCK,
     )
