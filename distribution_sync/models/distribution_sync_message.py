@@ -185,40 +185,80 @@ class DistributionSyncMessage(models.Model):
         """Name of the job method of this message (by direction)."""
         return "_process_job" if self.direction == "inbound" else "_send_job"
 
+    def _delayed(self, backend, description, identity_key, eta=None):
+        """These messages, ready to queue a job of ``backend``: as its technical
+        user and company, in its channel, with a deterministic identity key."""
+        return (
+            self.with_user(backend.user_id or self.env.user)
+            .with_company(backend.company_id)
+            # queue.job is a mail.thread: no chatter work on the hot path.
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+            )
+            .with_delay(
+                channel=backend._job_channel(),
+                eta=eta,
+                description=description,
+                identity_key=identity_key,
+                max_retries=0,
+            )
+        )
+
+    def _mark_queued(self, job):
+        for message in self:
+            if message.state != "queued":
+                core_states.check_transition(message.state, "queued")
+            message.sudo().write(
+                {
+                    "state": "queued",
+                    "job_uuid": getattr(job, "uuid", None) or message.job_uuid,
+                }
+            )
+
     def _enqueue(self, eta=None):
         """Queue the processing (or sending) job of each message, once."""
         for message in self:
             backend = message.backend_id
             attempt = message.attempt_count + 1
-            method = message._job_method()
-            delayable = (
-                message.with_user(backend.user_id or self.env.user)
-                .with_company(backend.company_id)
-                # queue.job is a mail.thread: no chatter work on the hot path.
-                .with_context(
-                    tracking_disable=True,
-                    mail_create_nolog=True,
-                    mail_create_nosubscribe=True,
-                )
-                .with_delay(
-                    channel=backend._job_channel(),
-                    eta=eta,
-                    description=self.env._(
-                        "%(backend)s: %(message)s (attempt %(attempt)s)",
-                        backend=backend.name,
-                        message=message.display_name,
-                        attempt=attempt,
-                    ),
-                    identity_key=f"distribution_sync:{message.id}:{attempt}",
-                    max_retries=0,
-                )
+            delayed = message._delayed(
+                backend,
+                self.env._(
+                    "%(backend)s: %(message)s (attempt %(attempt)s)",
+                    backend=backend.name,
+                    message=message.display_name,
+                    attempt=attempt,
+                ),
+                f"distribution_sync:{message.id}:{attempt}",
+                eta=eta,
             )
-            job = getattr(delayable, method)()
-            vals = {"job_uuid": getattr(job, "uuid", None) or message.job_uuid}
-            if message.state != "queued":
-                core_states.check_transition(message.state, "queued")
-                vals["state"] = "queued"
-            message.sudo().write(vals)
+            message._mark_queued(getattr(delayed, message._job_method())())
+        return True
+
+    def _enqueue_batch(self, size=50):
+        """Queue inbound messages in shared jobs of at most ``size`` messages.
+
+        One job per backend and chunk, with an identity key made of the
+        sorted message ids (the same chunk is not queued twice). Outbound
+        messages keep one job each.
+        """
+        inbound = self.filtered(lambda m: m.direction == "inbound")
+        (self - inbound)._enqueue()
+        for backend in inbound.backend_id:
+            ids = sorted(inbound.filtered(lambda m, b=backend: m.backend_id == b).ids)
+            for start in range(0, len(ids), size):
+                chunk = self.browse(ids[start : start + size])
+                delayed = chunk._delayed(
+                    backend,
+                    self.env._(
+                        "%(backend)s: %(count)s messages",
+                        backend=backend.name,
+                        count=len(chunk),
+                    ),
+                    "distribution_sync:batch:" + ",".join(str(i) for i in chunk.ids),
+                )
+                chunk._mark_queued(delayed._process_batch_job())
         return True
 
     # --------------------------------------------------------------- processing
@@ -244,6 +284,32 @@ class DistributionSyncMessage(models.Model):
                 ignore_retry=True,
             )
         return self._run(lambda: self.backend_id._call("process_message", self))
+
+    def _process_batch_job(self):
+        """queue_job entry point of several inbound messages sharing one job.
+
+        Each open message is processed as ``_process_job`` does (advisory
+        lock, its own savepoint, outcome recorded on the message), so the
+        failure of one does not affect the others. A message whose work is
+        held by another worker, or that hits a concurrent update, is left
+        open for its own job or the next run of the stuck-message cron.
+        """
+        counts = {}
+        for message in self:
+            if message.state not in core_states.OPEN_STATES:
+                state = "unchanged"
+            elif not message._lock_work():
+                state = "left open"
+            else:
+                try:
+                    message._run(
+                        lambda m=message: m.backend_id._call("process_message", m)
+                    )
+                    state = message.state
+                except RetryableJobError:
+                    state = "left open"
+            counts[state] = counts.get(state, 0) + 1
+        return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
 
     def _send_job(self):
         """queue_job entry point of an outbound message (idempotent)."""

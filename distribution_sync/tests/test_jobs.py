@@ -476,3 +476,70 @@ class TestCrons(DistributionSyncJobCase):
         self.assertTrue(with_exception.exists())
         for state, message in kept.items():
             self.assertTrue(message.exists(), state)
+
+
+class TestBatchJobs(DistributionSyncJobCase):
+    def test_batch_job_isolates_a_broken_message(self):
+        good = self.intake("order/upsert", order_payload("B-1"), event_id="b1")
+        broken = self.intake(
+            "order/upsert",
+            order_payload(
+                "B-2", lines=[{"sku": "NOPE", "quantity": 1, "price_unit": "10.00"}]
+            ),
+            event_id="b2",
+        )
+        with trap_jobs() as trap:
+            (good | broken)._enqueue_batch()
+            trap.assert_jobs_count(1)
+            self.assertEqual(trap.enqueued_jobs[0].method_name, "_process_batch_job")
+            trap.perform_enqueued_jobs()
+        self.assertEqual(good.state, "done")
+        self.assertEqual(len(self.orders_of("B-1")), 1)
+        self.assertEqual(broken.state, "blocked")
+        self.assertFalse(self.orders_of("B-2"))
+        self.assertEqual(self.open_exceptions(broken).value, "NOPE")
+        # Processed messages are not processed again by a rerun.
+        (good | broken).with_user(self.backend.user_id)._process_batch_job()
+        self.assertEqual(good.attempt_count, 1)
+        self.assertEqual(broken.attempt_count, 1)
+
+    def test_batch_job_leaves_busy_work_open(self):
+        free = self.intake("order/upsert", order_payload("B-3"), event_id="b3")
+        busy = self.intake("order/upsert", order_payload("B-4"), event_id="b4")
+        cr2 = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr2.close)
+        self.addCleanup(cr2.rollback)
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(busy)),
+        )
+        summary = (free | busy).with_user(self.backend.user_id)._process_batch_job()
+        self.assertEqual(free.state, "done")
+        self.assertEqual(busy.state, "received")
+        self.assertEqual(busy.attempt_count, 0)
+        self.assertIn("left open: 1", summary)
+
+    def test_enqueue_batch_splits_by_size(self):
+        messages = self.messages
+        for index in range(5):
+            messages |= self.intake(
+                "order/upsert", order_payload(f"B-S{index}"), event_id=f"bs{index}"
+            )
+        with trap_jobs() as trap:
+            messages._enqueue_batch(size=2)
+            trap.assert_jobs_count(3)
+            keys = sorted(job.identity_key for job in trap.enqueued_jobs)
+            # The same chunks are not queued twice.
+            messages._enqueue_batch(size=2)
+            trap.assert_jobs_count(3)
+        ids = sorted(messages.ids)
+        expected = sorted(
+            "distribution_sync:batch:" + ",".join(str(i) for i in ids[n : n + 2])
+            for n in (0, 2, 4)
+        )
+        self.assertEqual(keys, expected)
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertEqual(len(set(messages.mapped("job_uuid"))), 3)
+        self.assertEqual(
+            {job.method_name for job in trap.enqueued_jobs}, {"_process_batch_job"}
+        )

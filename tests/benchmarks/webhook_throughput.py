@@ -16,23 +16,15 @@ both, then stops the server and drops the database. See README.md beside it.
 
 import argparse
 import collections
-import importlib.util
 import itertools
 import json
 import math
-import os
-import shutil
-import tempfile
 import threading
 import time
 import uuid
 from http.client import HTTPConnection
-from pathlib import Path
 
-_HARNESS = Path(__file__).resolve().parent.parent / "odoo_tier.py"
-_spec = importlib.util.spec_from_file_location("odoo_tier", _HARNESS)
-ot = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(ot)
+from bench_common import ot, run_benchmark, served_database
 
 SECRET = "bench-secret"
 SKU = "BENCH-SKU"
@@ -186,58 +178,29 @@ def job_states(rpc):
 
 
 def benchmark(args, odoo, pg, workdir):
-    data_dir = workdir / "data"
-    db = f"dsync_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    port = args.port or ot.free_port()
-    addons = [ot.MAIN_ADDON]
     channels = "root:1" if args.runner else "root:0"
     runner = (
         f"ON (channels {channels}: jobs run in the same HTTP workers, as in production)"
         if args.runner
         else "OFF (--no-runner: jobs stay pending)"
     )
-    proc = None
-    out = open(workdir / "server.out", "wb")  # closed in the finally below
-    try:
-        ot.prepare_database(
-            odoo,
-            pg,
-            db,
-            addons,
-            demo=False,
-            reset=False,
-            workdir=workdir,
-            data_dir=data_dir,
-            label="bench",
-        )
-        extra = [
-            f"--workers={args.workers}",
-            "--max-cron-threads=0",
-            f"--gevent-port={ot.free_port()}",
-            f"--data-dir={data_dir}",
-        ]
-        proc = ot.start_server(
-            odoo,
-            pg,
-            db,
-            port,
-            addons,
-            log_path=workdir / "server.log",
-            out=out,
-            extra=extra,
-            env_extra={"ODOO_QUEUE_JOB_CHANNELS": channels},
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        if not ot.wait_http(base_url, 180, proc):
-            raise ot.TierError(f"the server did not answer on {base_url}")
-        rpc = ot.Rpc(base_url, db)
+    with served_database(
+        odoo,
+        pg,
+        workdir,
+        [ot.MAIN_ADDON],
+        workers=args.workers,
+        channels=channels,
+        port=args.port,
+    ) as served:
+        rpc, port = served.rpc, served.port
         backend_id = rpc(
             "distribution.sync.backend",
             "create",
             {"name": "bench", "backend_type": "generic", "webhook_secret": SECRET},
         )
         rpc("product.product", "create", {"name": "Bench widget", "default_code": SKU})
-        ot.say(f"bench: server on {base_url}, backend {backend_id}; warming up")
+        ot.say(f"bench: server on {served.base_url}, backend {backend_id}; warming up")
         warm = 10 * args.workers
         # wrong signature on purpose: loads the registry in every worker, stores nothing
         run_phase("warm-up", port, warm, args.concurrency, lambda i: make_health())
@@ -272,10 +235,6 @@ def benchmark(args, odoo, pg, workdir):
         )
         jobs = job_states(rpc)
         return report(args, odoo, runner, health, hook, stored, jobs)
-    finally:
-        ot.stop_process(proc)
-        out.close()
-        ot.odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
 
 
 def main():
@@ -294,39 +253,12 @@ def main():
         "--strict", action="store_true", help="exit 1 when a goal is not met"
     )
     args = parser.parse_args()
-    ot.install_signal_handlers()
-    try:
-        odoo = ot.find_odoo()
-    except (ot.OdooNotFound, ot.OdooUnusable) as exc:
-        ot.say(ot.skip_banner(str(exc)).replace("TIER ODOO SKIPPED", "NO BENCHMARK"))
-        return 1
-    if ot.MAIN_ADDON not in ot.discover_addons():
-        ot.say(f"bench: the {ot.MAIN_ADDON} addon is not in the repository")
-        return 1
-    pg = ot.Pg.from_env()
-    # a throwaway key: the database is dropped at the end
-    os.environ.setdefault(ot.SECRET_KEYS_ENV, ot.new_fernet_key())
-    workdir = Path(tempfile.mkdtemp(prefix="dsync-bench-"))
-    ok = False
-    try:
-        ot.ensure_postgres(pg)
+
+    def bench(odoo, pg, workdir):
         met = benchmark(args, odoo, pg, workdir)
-        ok = True
         return 1 if args.strict and not met else 0
-    except ot.TierError as exc:
-        ot.say(f"bench: FAILED: {exc}")
-        return 1
-    except ot.RPC_ERRORS as exc:
-        ot.say(f"bench: FAILED: {ot.rpc_failure(exc)}")
-        return 1
-    except (KeyboardInterrupt, ot.Interrupted):
-        ot.say("bench: interrupted")
-        return 130
-    finally:
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            ot.say(f"bench: logs kept in {workdir}")
+
+    return run_benchmark(bench)
 
 
 if __name__ == "__main__":

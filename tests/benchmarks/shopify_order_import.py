@@ -1,0 +1,429 @@
+#!/usr/bin/env python3
+"""Shopify order import throughput, against a bare-ORM baseline, in the same run.
+
+Not a pytest test (the name does not start with ``test_``). Run it by hand::
+
+    python tests/benchmarks/shopify_order_import.py [--orders 300] [--batch-size 50]
+
+It creates a fresh database with distribution_sync_shopify (no demo data), serves it on
+127.0.0.1 with the queue_job runner, creates the products DS-WIDGET and DS-BOLT-M8 and
+a Shopify backend over XML-RPC, then imports the same kind of paid order (the demo
+sample ``orders-create__demo_order_1001.json`` with its own ids, name and customer each
+time) in five ways and prints fully imported orders per minute for each:
+
+a) baseline: the order created and confirmed directly with the ORM;
+b) one ``_process_job()`` per stored webhook, one transaction each;
+c) ``_process_batch_job()`` on batches of messages, one transaction per batch;
+d) and e) as b) and c) but through the queue_job runner of the running server.
+
+Then it stops the server and drops the database. See README.md beside it.
+"""
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+from bench_common import ot, run_benchmark, served_database
+
+ADDON = "distribution_sync_shopify"
+SAMPLE = (
+    ot.REPO_ROOT / ADDON / "demo" / "samples" / "orders-create__demo_order_1001.json"
+)
+PRODUCTS = (("DS-WIDGET", "Steel widget", 12.5), ("DS-BOLT-M8", "Hex bolt M8", 0.4))
+SHOP = "bench-shop.myshopify.com"
+GOAL_VS_BASELINE = 0.75
+GOAL_VS_SINGLE = 3.0
+WARM_UP = 5
+RUNNER_CAP_SECONDS = 900
+MARK = "BENCH "
+
+# Run by ``odoo shell`` (``env`` is given, superuser); reads the parameters from
+# PARAMS and prints one ``BENCH {json}`` line per result.
+SHELL_SCRIPT = r"""
+import json
+import time
+
+P = json.loads(PARAMS)
+backend = env["distribution.sync.backend"].browse(P["backend_id"])
+worker = env(user=backend.user_id.id or env.uid, context=dict(
+    env.context, allowed_company_ids=[backend.company_id.id]))
+Message = worker["distribution.sync.message"]
+
+
+def emit(**values):
+    print("BENCH " + json.dumps(values), flush=True)
+
+
+def load(name):
+    with open(P["files"][name]) as handle:
+        return json.load(handle)
+
+
+def store(name):
+    messages = Message.browse()
+    for event_id, data in load(name):
+        body = json.dumps(data).encode()
+        headers = {
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-API-Version": "2025-07",
+            "X-Shopify-Shop-Domain": P["shop"],
+        }
+        message, _new = backend.with_env(worker)._store_webhook(body, headers, data)
+        messages |= message
+    env.cr.commit()
+    return messages
+
+
+def imported(messages):
+    messages.invalidate_recordset()
+    orders = worker["sale.order"].browse(
+        [m.res_id for m in messages if m.res_model == "sale.order" and m.res_id]
+    )
+    states = {}
+    for message in messages:
+        states[message.state] = states.get(message.state, 0) + 1
+    return sum(1 for o in orders.exists() if o.state == "sale"), states
+
+
+def orm_orders(rows):
+    Partner, Order = env["res.partner"], env["sale.order"]
+    Product = env["product.product"]
+    country = env.ref("base.us")
+    shipping = backend.shipping_product_id
+    orders = Order.browse()
+    for _event_id, data in rows:
+        customer, address = data["customer"], data["billing_address"]
+        partner = Partner.create({
+            "name": f"{customer['first_name']} {customer['last_name']}",
+            "email": customer["email"],
+            "phone": customer["phone"],
+            "street": address["address1"],
+            "city": address["city"],
+            "zip": address["zip"],
+            "country_id": country.id,
+        })
+        lines = []
+        for item in data["line_items"]:
+            product = Product.search([("default_code", "=", item["sku"])], limit=1)
+            gross = float(item["price"]) * item["quantity"]
+            off = sum(float(d["amount"]) for d in item["discount_allocations"])
+            lines.append((0, 0, {
+                "product_id": product.id,
+                "product_uom_qty": item["quantity"],
+                "price_unit": float(item["price"]),
+                "discount": 100 * off / gross if gross else 0,
+            }))
+        for item in data["shipping_lines"]:
+            lines.append((0, 0, {
+                "product_id": shipping.id,
+                "name": item["title"],
+                "product_uom_qty": 1,
+                "price_unit": float(item["price"]),
+            }))
+        order = Order.create({
+            "partner_id": partner.id,
+            "client_order_ref": data["name"],
+            "order_line": lines,
+        })
+        order.action_confirm()
+        orders |= order
+    return orders
+
+
+# Each job browses its own messages only, as a job of the runner does (no
+# prefetching of the whole set).
+def process_single(messages):
+    for message_id in messages.ids:
+        Message.browse(message_id)._process_job()
+        env.cr.commit()
+
+
+def process_batches(messages, size):
+    ids = messages.ids
+    for start in range(0, len(ids), size):
+        Message.browse(ids[start:start + size])._process_batch_job()
+        env.cr.commit()
+
+
+if P["mode"] == "in_shell":
+    # Warm-up (not timed): caches of the ORM and of the import.
+    orm_orders(load("warm_orm"))
+    env.cr.commit()
+    process_single(store("warm_jobs"))
+    single, batch = store("single"), store("batch")
+    rows = load("orm")
+    env.invalidate_all()
+
+    t0 = time.perf_counter()
+    orders = orm_orders(rows)
+    env.cr.commit()
+    seconds = time.perf_counter() - t0
+    emit(phase="orm", seconds=seconds, orders=len(rows),
+         imported=sum(1 for o in orders if o.state == "sale"), states={})
+
+    for phase, messages in (("single", single), ("batch", batch)):
+        env.invalidate_all()
+        t0 = time.perf_counter()
+        if phase == "single":
+            process_single(messages)
+        else:
+            process_batches(messages, P["batch_size"])
+        seconds = time.perf_counter() - t0
+        count, states = imported(messages)
+        emit(phase=phase, seconds=seconds, orders=len(messages),
+             imported=count, states=states)
+else:
+    messages = store(P["mode"])
+    started = time.time()
+    if P["mode"] == "runner_single":
+        messages._enqueue()
+    else:
+        messages._enqueue_batch(size=P["batch_size"])
+    env.cr.commit()
+    emit(phase=P["mode"], started=started, ids=messages.ids)
+"""
+
+
+def make_orders(sample, tag, first, count):
+    """``count`` (event id, order) pairs: the sample with its own ids and customer."""
+    rows = []
+    for number in range(first, first + count):
+        order = copy.deepcopy(sample)
+        order_id = sample["id"] + 1_000_000 + number
+        order["id"] = order_id
+        order["admin_graphql_api_id"] = f"gid://shopify/Order/{order_id}"
+        order["name"] = f"#{tag}{number}"
+        email = f"buyer.{tag.lower()}{number}@example.com"
+        phone = f"+1555{ord(tag):03d}{number:05d}"
+        order["email"] = email
+        customer = order["customer"]
+        customer.update(
+            id=customer["id"] + 1_000_000 + number,
+            email=email,
+            first_name="Buyer",
+            last_name=f"{tag}{number}",
+            phone=phone,
+        )
+        for address in (order["billing_address"], order["shipping_address"]):
+            address.update(
+                last_name=f"{tag}{number}", name=f"Buyer {tag}{number}", phone=phone
+            )
+        for index, item in enumerate(order["line_items"]):
+            item["id"] = 9_920_000_000_000 + number * 10 + index
+            item["admin_graphql_api_id"] = f"gid://shopify/LineItem/{item['id']}"
+        for index, line in enumerate(order["shipping_lines"]):
+            line["id"] = 8_820_000_000_000 + number * 10 + index
+        rows.append((f"bench-{tag}-{number}", order))
+    return rows
+
+
+def shell_results(served, workdir, params, label):
+    script = f"PARAMS = {json.dumps(json.dumps(params))}\n" + SHELL_SCRIPT
+    results = {}
+    for line in served.shell(script, workdir, label):
+        if line.startswith(MARK):
+            result = json.loads(line[len(MARK) :])
+            results[result["phase"]] = result
+    return results
+
+
+def wait_done(rpc, ids, started):
+    """Seconds from ``started`` until every message is final (None on the cap)."""
+    domain = [("id", "in", ids), ("state", "in", list(ot.MESSAGE_FINAL_STATES))]
+    deadline = time.monotonic() + RUNNER_CAP_SECONDS
+    while time.monotonic() < deadline:
+        if rpc("distribution.sync.message", "search_count", domain) == len(ids):
+            return time.time() - started
+        time.sleep(0.2)
+    return None
+
+
+def runner_phase(served, workdir, params, mode):
+    result = shell_results(served, workdir, dict(params, mode=mode), mode)[mode]
+    ids = result["ids"]
+    seconds = wait_done(served.rpc, ids, result["started"])
+    rpc = served.rpc
+    messages = rpc(
+        "distribution.sync.message", "read", ids, ["state", "res_model", "res_id"]
+    )
+    states = {}
+    for message in messages:
+        states[message["state"]] = states.get(message["state"], 0) + 1
+    order_ids = [m["res_id"] for m in messages if m["res_model"] == "sale.order"]
+    confirmed = rpc(
+        "sale.order", "search_count", [("id", "in", order_ids), ("state", "=", "sale")]
+    )
+    method = "_process_job" if mode == "runner_single" else "_process_batch_job"
+    jobs = rpc("queue.job", "search_count", [("method_name", "=", method)])
+    return {
+        "phase": mode,
+        "seconds": seconds,
+        "orders": len(ids),
+        "imported": confirmed,
+        "states": states,
+        "jobs": jobs,
+    }
+
+
+def per_minute(result):
+    seconds = result and result.get("seconds")
+    return 60 * result["imported"] / seconds if seconds else 0.0
+
+
+def verdict(ok):
+    return "met" if ok else "NOT MET"
+
+
+def report(args, odoo, results):
+    line = "-" * 79
+    ot.say(line)
+    ot.say("Shopify order import benchmark (distribution_sync_shopify)")
+    ot.say(
+        f"  Odoo {odoo.version}; {args.orders} orders per way, each a paid order of "
+        "2 product lines + shipping with its own customer; batches of "
+        f"{args.batch_size}"
+    )
+    ot.say(line)
+    ot.say(f"{'way':<52}{'orders/min':>11}{'seconds':>9}{'imported':>9}")
+    labels = {
+        "orm": "a) bare ORM (create + confirm), in odoo shell",
+        "single": "b) one _process_job per order, in odoo shell",
+        "batch": f"c) _process_batch_job per {args.batch_size}, in odoo shell",
+        "runner_single": "d) one queued job per order, via the runner",
+        "runner_batch": f"e) one queued job per {args.batch_size}, via the runner",
+    }
+    for key, label in labels.items():
+        result = results.get(key)
+        if result is None:
+            continue
+        seconds = result["seconds"]
+        shown = f"{seconds:9.1f}" if seconds else f"{'cap hit':>9}"
+        ot.say(
+            f"{label:<52}{per_minute(result):11.1f}{shown}"
+            f"{result['imported']:>6}/{result['orders']}"
+            + (f"  ({result['jobs']} jobs)" if "jobs" in result else "")
+        )
+    ot.say(line)
+    rate = {key: per_minute(result) for key, result in results.items()}
+
+    def ratio(top, bottom):
+        return rate.get(top, 0.0) / rate[bottom] if rate.get(bottom) else 0.0
+
+    b_a, c_a, c_b = (
+        ratio("single", "orm"),
+        ratio("batch", "orm"),
+        ratio("batch", "single"),
+    )
+    ot.say(f"ratio b/a {b_a:6.2f}")
+    ot.say(
+        f"ratio c/a {c_a:6.2f}   goal >= {GOAL_VS_BASELINE}   "
+        f"{verdict(c_a >= GOAL_VS_BASELINE)}"
+    )
+    ot.say(
+        f"ratio c/b {c_b:6.2f}   goal >= {GOAL_VS_SINGLE}    "
+        f"{verdict(c_b >= GOAL_VS_SINGLE)}   (in odoo shell)"
+    )
+    met = c_a >= GOAL_VS_BASELINE and c_b >= GOAL_VS_SINGLE
+    if "runner_single" in rate:
+        e_a, e_d = ratio("runner_batch", "orm"), ratio("runner_batch", "runner_single")
+        ot.say(f"ratio e/a {e_a:6.2f}   (runner, batches, against the baseline)")
+        ot.say(
+            f"ratio e/d {e_d:6.2f}   goal >= {GOAL_VS_SINGLE}    "
+            f"{verdict(e_d >= GOAL_VS_SINGLE)}   (through the runner)"
+        )
+    for key, result in results.items():
+        if result["imported"] != result["orders"]:
+            ot.say(f"WARNING {key}: message states {result['states']}")
+    ot.say(line)
+    ot.say(
+        "What is measured: a), b), c) time only the ORM / job method calls and "
+        "their commits in one `odoo shell` process (storing the webhooks is not "
+        "timed), so b) and c) miss the runner's per-job cost (HTTP round trip to "
+        "/queue_job/runjob, job bookkeeping). d) and e) are wall time from the "
+        "commit of the queued jobs until every message is processed, through the "
+        "queue_job runner of the server (channel root:1, --workers=2): they "
+        "include that cost."
+    )
+    return met
+
+
+def benchmark(args, odoo, pg, workdir):
+    sample = json.loads(SAMPLE.read_text())
+    n = args.orders
+    sets = {
+        "warm_orm": make_orders(sample, "W", 0, WARM_UP),
+        "warm_jobs": make_orders(sample, "V", 0, WARM_UP),
+        "orm": make_orders(sample, "A", 0, n),
+        "single": make_orders(sample, "B", 0, n),
+        "batch": make_orders(sample, "C", 0, n),
+        "runner_single": make_orders(sample, "D", 0, n),
+        "runner_batch": make_orders(sample, "E", 0, n),
+    }
+    files = {}
+    for name, rows in sets.items():
+        files[name] = str(Path(workdir) / f"orders-{name}.json")
+        Path(files[name]).write_text(json.dumps(rows))
+    with served_database(
+        odoo, pg, workdir, [ot.MAIN_ADDON, ADDON], workers=2, channels="root:1"
+    ) as served:
+        rpc = served.rpc
+        for sku, name, price in PRODUCTS:
+            rpc(
+                "product.product",
+                "create",
+                {"name": name, "default_code": sku, "list_price": price},
+            )
+        backend_id = rpc(
+            "distribution.sync.backend",
+            "create",
+            {
+                "name": "bench",
+                "backend_type": "shopify",
+                "shopify_shop_domain": SHOP,
+                "webhook_secret": "bench-secret",
+            },
+        )
+        params = {
+            "backend_id": backend_id,
+            "files": files,
+            "shop": SHOP,
+            "batch_size": args.batch_size,
+        }
+        ot.say(f"bench: {served.base_url}, backend {backend_id}; a), b), c) in shell")
+        results = shell_results(served, workdir, dict(params, mode="in_shell"), "a-b-c")
+        if args.runner:
+            for mode in ("runner_single", "runner_batch"):
+                ot.say(f"bench: {mode} through the queue_job runner")
+                results[mode] = runner_phase(served, workdir, params, mode)
+        return report(args, odoo, results)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=300, help="orders per way")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument(
+        "--no-runner",
+        dest="runner",
+        action="store_false",
+        help="skip d) and e) (through the queue_job runner)",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a goal is not met"
+    )
+    args = parser.parse_args()
+    if args.orders < 1 or args.batch_size < 1:
+        parser.error("--orders and --batch-size must be positive")
+
+    def bench(odoo, pg, workdir):
+        met = benchmark(args, odoo, pg, workdir)
+        return 1 if args.strict and not met else 0
+
+    return run_benchmark(bench, addons=(ot.MAIN_ADDON, ADDON))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
