@@ -488,14 +488,15 @@ class DistributionSyncBackend(models.Model):
         except ValueError as exc:
             raise PayloadError(f"{method} {url} did not answer JSON.") from exc
 
-    def _push(self, record, topic, payload, entity):
+    def _push(self, record, topic, payload, entity, key=None, work_key=None):
         """Queue one outbound message for ``record`` unless the channel owns
-        ``entity``. Pushing the same content twice makes one message."""
+        ``entity``. Pushing the same content twice makes one message (the
+        default key is the record, the topic and the content's digest)."""
         self.ensure_one()
         if not self._ownership_matrix().may_push(entity):
             return self.env["distribution.sync.message"]
         body = json.dumps(payload, sort_keys=True, default=str)
-        key = message_key(record._name, record.id, topic, payload_digest(body))
+        key = key or message_key(record._name, record.id, topic, payload_digest(body))
         message, is_new = self.env["distribution.sync.message"]._intake(
             self,
             "outbound",
@@ -504,7 +505,7 @@ class DistributionSyncBackend(models.Model):
             body,
             res_model=record._name,
             res_id=record.id,
-            work_key=f"{record._name}:{record.id}",
+            work_key=work_key or f"{record._name}:{record.id}",
         )
         if is_new:
             message._enqueue()

@@ -502,18 +502,14 @@ class DistributionSyncBackend(models.Model):
                 key = message_key(
                     "stock", self.id, payload_digest(quantities), latest.id or None
                 )
-            message, is_new = message._intake(
+            message = self._push(
                 self,
-                "outbound",
                 INVENTORY_TOPIC,
-                key,
-                body,
-                res_model=self._name,
-                res_id=self.id,
+                quantities,
+                "stock",
+                key=key,
                 work_key=f"shopify:stock:{self.id}",
             )
-            if is_new:
-                message._enqueue()
         self.sudo().shopify_stock_checkpoint = started
         return (
             f"{len(quantities)} quantities in message {message.id}"
