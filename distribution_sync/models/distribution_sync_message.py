@@ -272,18 +272,27 @@ class DistributionSyncMessage(models.Model):
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (7919, key))
         return self.env.cr.fetchone()[0]
 
-    def _process_job(self):
-        """queue_job entry point of an inbound message (idempotent)."""
+    def _do_work(self):
+        """The backend's verb for this message: process it (inbound) or send
+        it (outbound)."""
+        verb = "process_message" if self.direction == "inbound" else "push_record"
+        return self.backend_id._call(verb, self)
+
+    def _job(self):
+        """Body of a single-message job: open messages only, one worker per
+        piece of work (idempotent)."""
         self.ensure_one()
         if self.state not in core_states.OPEN_STATES:
             return f"Nothing to do: message is {self.state}."
         if not self._lock_work():
             raise RetryableJobError(
-                "Another worker is processing the same object.",
-                seconds=2,
-                ignore_retry=True,
+                "Another worker is on the same object.", seconds=2, ignore_retry=True
             )
-        return self._run(lambda: self.backend_id._call("process_message", self))
+        return self._run(self._do_work)
+
+    def _process_job(self):
+        """queue_job entry point of an inbound message (idempotent)."""
+        return self._job()
 
     def _process_batch_job(self):
         """queue_job entry point of several inbound messages sharing one job.
@@ -302,9 +311,7 @@ class DistributionSyncMessage(models.Model):
                 state = "left open"
             else:
                 try:
-                    message._run(
-                        lambda m=message: m.backend_id._call("process_message", m)
-                    )
+                    message._run(message._do_work)
                     state = message.state
                 except RetryableJobError:
                     state = "left open"
@@ -313,16 +320,7 @@ class DistributionSyncMessage(models.Model):
 
     def _send_job(self):
         """queue_job entry point of an outbound message (idempotent)."""
-        self.ensure_one()
-        if self.state not in core_states.OPEN_STATES:
-            return f"Nothing to do: message is {self.state}."
-        if not self._lock_work():
-            raise RetryableJobError(
-                "Another worker is sending for the same object.",
-                seconds=2,
-                ignore_retry=True,
-            )
-        return self._run(lambda: self.backend_id._call("push_record", self))
+        return self._job()
 
     def _run(self, work):
         """Run ``work`` in a savepoint and record the outcome on the message.
@@ -474,10 +472,7 @@ class DistributionSyncMessage(models.Model):
             runner = message.with_user(backend.user_id or self.env.user).with_company(
                 backend.company_id
             )
-            if message.direction == "inbound":
-                runner._run(lambda m=runner: m.backend_id._call("process_message", m))
-            else:
-                runner._run(lambda m=runner: m.backend_id._call("push_record", m))
+            runner._run(runner._do_work)
         return True
 
     def action_retry(self):
