@@ -316,7 +316,7 @@ class DistributionSyncBackend(models.Model):
         if message.topic == "fulfillments/create":
             return self._shopify_push_fulfillment(payload)
         if message.topic == INVENTORY_TOPIC:
-            return self._shopify_push_inventory(payload)
+            return self._shopify_push_inventory(payload, message)
         raise PayloadError(
             self.env._("Odoo does not send %s to Shopify.", message.topic),
             value=message.topic,
@@ -380,14 +380,33 @@ class DistributionSyncBackend(models.Model):
             )
         return {"external_id": fulfillment_id, "summary": summary}
 
-    def _shopify_push_inventory(self, quantities):
+    def _shopify_push_inventory(self, quantities, message):
         """Set the available quantities of one stock push (the client sends
-        them 250 per call)."""
+        them 250 per call).
+
+        A push sent after a newer one (a retry of a failed push, a job run
+        late) would set older quantities over newer ones: it is skipped and
+        the current quantities of its items are queued as a new push.
+        """
         if not isinstance(quantities, list):
             raise PayloadError(
                 self.env._("An inventory push must be a list of quantities."),
                 value=quantities,
             )
+        newer = self._shopify_inventory_messages(after=message, limit=1)
+        if newer:
+            fresh = self._shopify_queue_inventory(
+                self._shopify_current_quantities(quantities)
+            )
+            return {
+                "state": "skipped",
+                "summary": self.env._(
+                    "Superseded by the newer stock push %(newer)s; current "
+                    "quantities in %(fresh)s",
+                    newer=newer.id,
+                    fresh=fresh.id or self.env._("no message (nothing to set)"),
+                ),
+            }
         answer = self._shopify_client().set_inventory(quantities)
         raise_user_errors(answer, "inventorySetQuantities")
         return {
@@ -481,41 +500,73 @@ class DistributionSyncBackend(models.Model):
             )
             bindings = bindings.filtered(lambda b: b.res_id in moved.product_id.ids)
         quantities = self._shopify_stock_quantities(bindings)
-        message = self.env["distribution.sync.message"]
-        if quantities:
-            body = json.dumps(quantities, sort_keys=True)
-            latest = message.sudo().search(
-                [
-                    ("backend_id", "=", self.id),
-                    ("direction", "=", "outbound"),
-                    ("topic", "=", INVENTORY_TOPIC),
-                ],
-                order="id desc",
-                limit=1,
-            )
-            # The same quantities again make no new message; the last push's
-            # id in the key lets stock that comes back to earlier quantities
-            # be pushed again.
-            if latest and latest.payload == body:
-                key = latest.idempotency_key
-            else:
-                key = message_key(
-                    "stock", self.id, payload_digest(quantities), latest.id or None
-                )
-            message = self._push(
-                self,
-                INVENTORY_TOPIC,
-                quantities,
-                "stock",
-                key=key,
-                work_key=f"shopify:stock:{self.id}",
-            )
+        message = self._shopify_queue_inventory(quantities)
         self.sudo().shopify_stock_checkpoint = started
         return (
             f"{len(quantities)} quantities in message {message.id}"
             if message
             else "Nothing to push."
         )
+
+    def _shopify_inventory_messages(self, after=None, limit=None):
+        """Stock pushes of this backend, newest first (those queued after the
+        message ``after`` only); pushes skipped by hand do not count."""
+        self.ensure_one()
+        domain = [
+            ("backend_id", "=", self.id),
+            ("direction", "=", "outbound"),
+            ("topic", "=", INVENTORY_TOPIC),
+        ]
+        if after:
+            domain += [("id", ">", after.id), ("state", "!=", "skipped")]
+        return (
+            self.env["distribution.sync.message"]
+            .sudo()
+            .search(domain, order="id desc", limit=limit)
+        )
+
+    def _shopify_queue_inventory(self, quantities):
+        """One outbound ``inventory/set`` message for ``quantities`` (none for
+        an empty list; the same quantities as the last push make none)."""
+        self.ensure_one()
+        message = self.env["distribution.sync.message"]
+        if not quantities:
+            return message
+        body = json.dumps(quantities, sort_keys=True)
+        latest = self._shopify_inventory_messages(limit=1)
+        # The same quantities again make no new message; the last push's id
+        # in the key lets stock that comes back to earlier quantities be
+        # pushed again.
+        if latest and latest.payload == body:
+            key = latest.idempotency_key
+        else:
+            key = message_key(
+                "stock", self.id, payload_digest(quantities), latest.id or None
+            )
+        return self._push(
+            self,
+            INVENTORY_TOPIC,
+            quantities,
+            "stock",
+            key=key,
+            work_key=f"shopify:stock:{self.id}",
+        )
+
+    def _shopify_current_quantities(self, quantities):
+        """The quantities of the same items and locations as ``quantities``,
+        read now (items no longer bound are left out)."""
+        self.ensure_one()
+        wanted = {
+            (row.get("inventoryItemId"), row.get("locationId")) for row in quantities
+        }
+        bindings = self._shopify_inventory_bindings().filtered(
+            lambda b: b.external_id in {item for item, _location in wanted}
+        )
+        return [
+            row
+            for row in self._shopify_stock_quantities(bindings)
+            if (row["inventoryItemId"], row["locationId"]) in wanted
+        ]
 
     # ------------------------------------------------------------------ drift
     def shopify_fetch_changes(self, since):

@@ -330,6 +330,11 @@ class FakeShopify:
                     }
                 )
 
+    def clear_failures(self):
+        """Forget the failures planned by ``fail_next`` and not served yet."""
+        with self._lock:
+            self._failures.clear()
+
     def fail_next_with_user_errors(self, user_errors):
         """The next mutation answers these ``userErrors`` and changes nothing
         (``[{"field": [...], "message": ...}]``)."""

@@ -275,3 +275,92 @@ class TestShopifyStock(ShopifyCase):
         self.assertEqual(
             self.fake.inventory, {(item_gid(KETTLE_ITEM), LOCATION_GID): 0}
         )
+
+    # ------------------------------------------------------------- ordering
+    def send(self, message):
+        """Run the send job of ``message`` as queue_job would."""
+        return (
+            message.with_user(self.shop.user_id)
+            .with_company(self.shop.company_id)
+            ._send_job()
+        )
+
+    def test_older_push_retried_after_newer_never_sets_old_quantities(self):
+        self.bind(self.kettle, KETTLE_ITEM)
+        self.set_stock(self.kettle, 5)
+        with trap_jobs():
+            self.shop.action_shopify_push_stock()
+        older = self.outbound()
+        # Shopify unreachable for that push: it waits for its retry.
+        self.fake.fail_next(status=503, times=20)
+        self.send(older)
+        self.assertEqual(older.state, "queued", older.last_error)
+        self.fake.clear_failures()
+        self.set_stock(self.kettle, 8)
+        with trap_jobs():
+            self.shop.action_shopify_push_stock()
+        newer = self.outbound() - older
+        self.send(newer)
+        self.assertEqual(newer.state, "done", newer.last_error)
+        calls = len(self.fake.inventory_calls)
+        # The late retry of the older push must not put 5 back.
+        with trap_jobs() as trap:
+            self.send(older)
+            trap.assert_jobs_count(0)
+        self.assertEqual(older.state, "skipped", older.last_error)
+        self.assertIn(f"newer stock push {newer.id}", older.result_summary)
+        self.assertEqual(len(self.fake.inventory_calls), calls)
+        self.assertEqual(
+            self.fake.inventory, {(item_gid(KETTLE_ITEM), LOCATION_GID): 8}
+        )
+        self.assertEqual(self.outbound(), older | newer)
+
+    def test_superseded_push_queues_current_quantities(self):
+        """A failed push retried by hand after a newer push, while the stock
+        moved again since: the current quantity is what Shopify gets."""
+        self.bind(self.kettle, KETTLE_ITEM)
+        self.bind(self.mug, MUG_ITEM)
+        self.set_stock(self.kettle, 5)
+        self.set_stock(self.mug, 2)
+        self.fake.fail_next_with_user_errors(
+            [{"field": ["input", "quantities", "0"], "message": "Item not stocked"}]
+        )
+        with trap_jobs() as trap:
+            self.shop.action_shopify_push_stock()
+            self.perform_all(trap)
+        older = self.outbound()
+        self.assertEqual(older.state, "error")
+        exception = self.open_exceptions(message=older)
+        self.assertEqual(len(exception), 1)
+        self.set_stock(self.kettle, 9)
+        with trap_jobs() as trap:
+            self.shop.action_shopify_push_stock()
+            self.perform_all(trap)
+        newer = self.outbound() - older
+        self.assertEqual(newer.state, "done", newer.last_error)
+        # Moved again; its own push has not run yet when someone retries.
+        self.set_stock(self.mug, 4)
+        with trap_jobs() as trap:
+            older.action_retry()
+            self.assertEqual(older.state, "skipped", older.last_error)
+            fresh = self.outbound() - older - newer
+            self.assertEqual(len(fresh), 1)
+            self.assertIn(str(fresh.id), older.result_summary)
+            self.perform_all(trap)
+        self.assertEqual(
+            sorted(
+                (row["inventoryItemId"], row["quantity"])
+                for row in json.loads(fresh.payload)
+            ),
+            [(item_gid(KETTLE_ITEM), 9), (item_gid(MUG_ITEM), 4)],
+        )
+        self.assertEqual(fresh.state, "done", fresh.last_error)
+        self.assertEqual(
+            self.fake.inventory,
+            {
+                (item_gid(KETTLE_ITEM), LOCATION_GID): 9,
+                (item_gid(MUG_ITEM), LOCATION_GID): 4,
+            },
+        )
+        # Skipping ends the work of the failed push: its exception closes.
+        self.assertEqual(exception.state, "resolved")
