@@ -59,6 +59,7 @@ ODOO_SERIES = "18.0"
 DEMO_DB = "distribution_sync_demo"
 DASHBOARD_ACTION = "distribution_sync.action_distribution_sync_dashboard"
 MAIN_ADDON = "distribution_sync"
+WALKTHROUGH_ADDON = "distribution_sync_shopify"
 HEARTBEAT_SECONDS = 60
 # the addon encrypts backend secrets with these keys (its server configuration option
 # distribution_sync_secret_keys, or this environment variable)
@@ -786,6 +787,7 @@ class Tier:
             report = analyse_log(log_path, self.addons)
             self._count_tests(check, report, rc, out_path)
             if demo and report.result is not None and not report.outside_errors:
+                self._walkthrough(check, db)
                 self._uninstall(check, db)
             elif demo:
                 say(f"{check.name}: uninstall check not run (the install failed)")
@@ -855,6 +857,36 @@ class Tier:
             if tail:
                 say("  --- last lines of odoo's own output ---")
                 say("\n".join(tail))
+
+    def _walkthrough(self, check, db):
+        """The Shopify contract through real HTTP and the queue_job runner
+        (``tests/walkthrough.py``), each of its checks counted as one."""
+        if WALKTHROUGH_ADDON not in self.addons:
+            return
+        import walkthrough  # noqa: PLC0415 - a sibling script, needed here only
+
+        say(f"{check.name}: walk-through of the Shopify contract (server + runner)")
+        try:
+            results = walkthrough.walk(
+                sys.modules[__name__],
+                self.odoo,
+                self.pg,
+                db,
+                self.addons,
+                self.workdir,
+                self.data_dir,
+            )
+        except TierError as exc:
+            check.fail(f"walk-through: {exc}")
+            return
+        failed = [name for name, ok, _detail in results if not ok]
+        check.passed += len(results) - len(failed)
+        for name in failed:
+            check.fail(f"walk-through: {name}")
+        say(
+            f"{check.name}: walk-through {len(results) - len(failed)} passed, "
+            f"{len(failed)} failed"
+        )
 
     def _uninstall(self, check, db):
         log_path = self.workdir / "uninstall.log"
