@@ -50,11 +50,14 @@ SHOP = "walkthrough.myshopify.com"
 WAIT = 120  # seconds the runner gets for one piece of work
 MAX_BODY = 5 * 1024 * 1024
 FINAL = ("done", "error", "dead", "skipped", "blocked")
+# The samples' SKUs are the demo data's; the walk-through books documents
+# (stock moves, invoices) on products of its own, so that the demo products
+# can still be removed when the addons are uninstalled.
 PRODUCTS = (
-    ("DS-WIDGET", "Steel widget", 12.5),
-    ("DS-BOLT-M8", "Hex bolt M8", 0.4),
-    ("DS-KETTLE", "Enamel kettle", 30.0),
-    ("DS-MUG", "Stoneware mug", 12.0),
+    ("DS-WIDGET", "WALK-WIDGET", "Steel widget", 12.5),
+    ("DS-BOLT-M8", "WALK-BOLT-M8", "Hex bolt M8", 0.4),
+    ("DS-KETTLE", "WALK-KETTLE", "Enamel kettle", 30.0),
+    ("DS-MUG", "WALK-MUG", "Stoneware mug", 12.0),
 )
 # Ids of the sample order_refundable.json (order A) and refund_full.json.
 ORDER_A = "6100000003001"
@@ -72,7 +75,11 @@ def load_module(name, path):
 
 
 def sample(name):
-    return json.loads((SAMPLES / name).read_text())
+    """A sample payload, with the walk-through's SKUs."""
+    text = (SAMPLES / name).read_text()
+    for sku, own_sku, _name, _price in PRODUCTS:
+        text = text.replace(f'"{sku}"', f'"{own_sku}"')
+    return json.loads(text)
 
 
 def demo_variant(order_id, **changes):
@@ -268,7 +275,7 @@ class Walk:
         """Products, a 10 % sale tax, and the backend from the contract fields."""
         rpc = self.rpc
         self.products = {}
-        for sku, name, price in PRODUCTS:
+        for _demo_sku, sku, name, price in PRODUCTS:
             found = rpc("product.product", "search", [("default_code", "=", sku)])
             values = {"list_price": price, "taxes_id": [(5, 0, 0)]}
             if found:
@@ -698,7 +705,7 @@ class Walk:
         )
 
     def step_stock(self):
-        widget = self.products["DS-WIDGET"]
+        widget = self.products["WALK-WIDGET"]
         self.post(
             "products/update",
             {
@@ -706,7 +713,7 @@ class Walk:
                 "admin_graphql_api_id": "gid://shopify/Product/9100000000099",
                 "title": "Steel widget",
                 "variants": [
-                    {"id": 1, "sku": "DS-WIDGET", "inventory_item_id": INVENTORY_ITEM}
+                    {"id": 1, "sku": "WALK-WIDGET", "inventory_item_id": INVENTORY_ITEM}
                 ],
             },
         )

@@ -9,6 +9,8 @@ import requests
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from ..core import ownership as core_ownership
 from ..core.errors import PayloadError, SyncError, TransientError
 from ..core.idempotency import message_key, payload_digest
@@ -122,7 +124,9 @@ class DistributionSyncBackend(models.Model):
         "queue.job.channel",
         string="Job channel",
         copy=False,
-        ondelete="restrict",
+        # A channel removed with its addon must not block the uninstallation;
+        # the jobs then run in the root channel.
+        ondelete="set null",
         help="queue_job channel the jobs of this backend run in (its capacity is "
         "set in the server configuration).",
     )
@@ -707,6 +711,15 @@ class DistributionSyncBackend(models.Model):
             )._fetch_changes_job()
         return True
 
+    def _fetch_events(self, since):
+        """The backend's ``fetch_changes`` in a job: a channel that cannot be
+        reached now is retried later by queue_job (pattern of the job
+        function, or the wait the channel asked for), checkpoint untouched."""
+        try:
+            return self._call("fetch_changes", since)
+        except TransientError as exc:
+            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+
     def _fetch_changes_job(self):
         """Bring in what changed since the last checkpoint (with overlap)."""
         self.ensure_one()
@@ -714,7 +727,7 @@ class DistributionSyncBackend(models.Model):
         since = self.fetch_checkpoint and (
             self.fetch_checkpoint - timedelta(minutes=self.fetch_overlap_minutes)
         )
-        events = self._call("fetch_changes", since)
+        events = self._fetch_events(since)
         created = self._intake_fetched(events)
         self.sudo().fetch_checkpoint = started
         return f"{len(events)} events fetched, {len(created)} new"

@@ -13,13 +13,11 @@ from odoo.addons.distribution_sync.core.canonical import parse_datetime
 from odoo.addons.distribution_sync.core.errors import (
     PayloadError,
     SyncError,
-    TransientError,
 )
 from odoo.addons.distribution_sync.core.idempotency import (
     message_key,
     payload_digest,
 )
-from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
 from ..core.client import ShopifyClient, raise_user_errors
@@ -688,12 +686,7 @@ class DistributionSyncBackend(models.Model):
         fetch cron does, without touching the checkpoint (the cron's fetch
         goes on from where it was)."""
         self.ensure_one()
-        try:
-            events = self._call("fetch_changes", fields.Datetime.to_datetime(since))
-        except TransientError as exc:
-            # Retried by queue_job (pattern of the job function, or the wait
-            # Shopify asked for).
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+        events = self._fetch_events(fields.Datetime.to_datetime(since))
         created = self._intake_fetched(events)
         return f"{len(events)} orders fetched, {len(created)} new"
 

@@ -8,7 +8,6 @@ from unittest import mock
 from odoo import fields
 from odoo.tests import Form
 
-from odoo.addons.distribution_sync.core.errors import TransientError
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -260,13 +259,14 @@ class TestShopifyDrift(ShopifyCase):
         checkpoint = self.shop.fetch_checkpoint
         self.fake.fail_next(500, times=50)
         with trap_jobs() as trap:
-            with self.assertRaises(TransientError):
+            # Handed back to queue_job, which retries it later.
+            with self.assertRaises(RetryableJobError):
                 self.shop._fetch_changes_job()
             trap.assert_jobs_count(0)
         self.assertEqual(self.shop.fetch_checkpoint, checkpoint)
         self.assertFalse(self.drift_messages())
         # The import job hands a transient failure back to queue_job.
-        self.fake._failures.clear()
+        self.fake.clear_failures()
         self.fake.fail_next(503, times=50)
         with self.assertRaises(RetryableJobError):
             self.shop._shopify_import_orders_job("2026-03-01 00:00:00")
