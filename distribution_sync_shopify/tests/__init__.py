@@ -9,3 +9,4 @@ from . import test_webhook
 from . import test_fulfillment
 from . import test_drift
 from . import test_stock
+from . import test_concurrency
