@@ -158,7 +158,9 @@ class DistributionSyncMessage(models.Model):
         """Store one event exactly once; return ``(message, is_new)``.
 
         Safe under concurrency: two transactions inserting the same key end
-        with one row; the loser gets the existing message back.
+        with one row and the loser gets ``is_new = False``; its message is the
+        existing one, or empty when that row was committed after the loser's
+        snapshot began (PostgreSQL repeatable read: not visible to it).
         """
         messages = self.sudo()
         domain = [
