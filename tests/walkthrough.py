@@ -705,20 +705,32 @@ class Walk:
         )
 
     def step_stock(self):
-        widget = self.products["WALK-WIDGET"]
+        # A product of its own: one already on orders cannot become storable.
+        widget = self.rpc(
+            "product.product",
+            "create",
+            {
+                "name": "Walk-through stocked item",
+                "default_code": f"WALK-STOCK-{uuid.uuid4().hex[:6].upper()}",
+                "type": "consu",
+                "is_storable": True,
+            },
+        )
+        sku = self.rpc("product.product", "read", [widget], ["default_code"])[0][
+            "default_code"
+        ]
         self.post(
             "products/update",
             {
                 "id": 9100000000099,
                 "admin_graphql_api_id": "gid://shopify/Product/9100000000099",
-                "title": "Steel widget",
+                "title": "Stocked item",
                 "variants": [
-                    {"id": 1, "sku": "WALK-WIDGET", "inventory_item_id": INVENTORY_ITEM}
+                    {"id": 1, "sku": sku, "inventory_item_id": INVENTORY_ITEM}
                 ],
             },
         )
         self.final_messages([("topic", "=", "products/update")], 1)
-        self.rpc("product.product", "write", [widget], {"is_storable": True})
         warehouse = self.rpc(
             "stock.warehouse", "search_read", [], fields=["lot_stock_id"], limit=1
         )[0]
