@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
-from .errors import OwnershipConflict
+from .errors import OwnershipConflict, format_number
 
 ENTITIES = (
     "customer",
@@ -192,3 +193,45 @@ class OwnershipMatrix:
     def may_push(self, entity: str) -> bool:
         """True when Odoo owns the entity as a whole."""
         return self.owner_of(entity) == OWNER_ODOO
+
+
+def describe_line_changes(current, new):
+    """What differs between two versions of an order's lines, for a person.
+
+    ``current`` and ``new`` are iterables of ``(label, quantity, unit_price,
+    discount)``; returns one text per product whose lines differ, sorted by
+    label, e.g. ``"DS-WIDGET: 4 x 12.5 -> 5 x 12.5"``; an empty list when the
+    lines are the same.
+    """
+
+    def grouped(lines):
+        result = {}
+        for label, quantity, price, discount in lines:
+            row = (quantity, price, discount or 0)
+            result.setdefault(str(label), []).append(
+                tuple(Decimal(str(value)) for value in row)
+            )
+        return {label: sorted(rows) for label, rows in result.items()}
+
+    def text(rows):
+        parts = []
+        for quantity, price, discount in rows:
+            part = f"{format_number(quantity)} x {format_number(price)}"
+            if discount:
+                part += f" -{format_number(discount)}%"
+            parts.append(part)
+        return " + ".join(parts)
+
+    before, after = grouped(current), grouped(new)
+    changes = []
+    for label in sorted(set(before) | set(after)):
+        old_rows, new_rows = before.get(label), after.get(label)
+        if old_rows == new_rows:
+            continue
+        if not old_rows:
+            changes.append(f"{label}: added ({text(new_rows)})")
+        elif not new_rows:
+            changes.append(f"{label}: removed (was {text(old_rows)})")
+        else:
+            changes.append(f"{label}: {text(old_rows)} -> {text(new_rows)}")
+    return changes

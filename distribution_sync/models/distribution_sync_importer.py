@@ -10,6 +10,7 @@ from ..core.errors import (
     ValidationFailed,
 )
 from ..core.money import money_compare, to_decimal
+from ..core.ownership import describe_line_changes
 
 PARTNER_FIELDS = ("name", "email", "phone", "street", "street2", "city", "zip")
 
@@ -245,12 +246,20 @@ class DistributionSyncImporter(models.AbstractModel):
 
     @api.model
     def _line_quantity(self, table, line, product):
-        """(Odoo quantity, Odoo unit, price per Odoo unit) of a channel line."""
+        """(Odoo quantity, Odoo unit, price per Odoo unit) of a channel line.
+
+        The line's unit is converted by its pack-size mapping. A channel that
+        sends no unit (a web shop sells a case as a variant of its own) gets
+        the pack-size mapping keyed by the line's SKU, when there is one.
+        """
         quantity = to_decimal(line["quantity"])
         price = to_decimal(line["price_unit"])
         uom = product.uom_id
-        if line.get("uom"):
-            mapping = table.lookup("uom", line["uom"])
+        code = line.get("uom")
+        if not code and line.get("sku") and ("uom", line["sku"]) in table:
+            code = line["sku"]
+        if code:
+            mapping = table.lookup("uom", code)
             converted = mapping._convert_quantity(quantity)
             uom = mapping.uom_id or uom
             price = price * quantity / converted
@@ -332,7 +341,10 @@ class DistributionSyncImporter(models.AbstractModel):
 
     @api.model
     def _prepare_shipping_line_vals(self, backend, table, shipping, order):
-        product = backend.shipping_product_id
+        """The delivery line of a shipping line: the product of its carrier
+        mapping (by shipping code), else the backend's shipping product."""
+        carrier = shipping.get("code") and table.get("carrier", shipping["code"])
+        product = (carrier and carrier.product_id) or backend.shipping_product_id
         if not product:
             raise MappingMissing("carrier", shipping.get("code") or "shipping")
         taxes = self._find_taxes(
@@ -528,19 +540,27 @@ class DistributionSyncImporter(models.AbstractModel):
                 self.env["sale.order"].with_company(backend.company_id).create(vals)
             )
             result["odoo_values"] = vals
-        report = self._validate(
-            backend,
-            "sale_order",
-            self._validation_document(backend, sale_order, order, lines),
-        )
-        for failure in report.failures:
-            problem = _validation_problem(failure, sale_order)
-            problems.append(problem)
         state = "done"
-        if report.blocking:
-            state = "blocked"
-        elif sale_order.state in ("draft", "sent") and self._should_confirm(
-            backend, order
+        # Lines kept against the channel's change differ from its totals on
+        # purpose: the conflict says so, a failed total rule would repeat it.
+        if not any(
+            isinstance(problem, OwnershipConflict) and "order_line" in problem.fields
+            for problem in problems
+        ):
+            report = self._validate(
+                backend,
+                "sale_order",
+                self._validation_document(backend, sale_order, order, lines),
+            )
+            problems += [
+                _validation_problem(failure, sale_order) for failure in report.failures
+            ]
+            if report.blocking:
+                state = "blocked"
+        if (
+            state == "done"
+            and sale_order.state in ("draft", "sent")
+            and self._should_confirm(backend, order)
         ):
             sale_order.action_confirm()
         binding_model._bind(
@@ -571,6 +591,24 @@ class DistributionSyncImporter(models.AbstractModel):
             )
             for line in lines
         )
+
+    @api.model
+    def _lines_for_people(self, lines):
+        """``(product reference, quantity, unit price, discount)`` of order
+        line values, for messages."""
+        products = self.env["product.product"].browse(
+            {line["product_id"] for line in lines if line.get("product_id")}
+        )
+        label = {p.id: p.default_code or p.display_name for p in products}
+        return [
+            (
+                label.get(line["product_id"], "?"),
+                round(line["product_uom_qty"], 4),
+                round(line["price_unit"], 4),
+                round(line.get("discount") or 0.0, 2),
+            )
+            for line in lines
+        ]
 
     @api.model
     def _update_sale_order(self, backend, sale_order, order, lines):
@@ -616,10 +654,26 @@ class DistributionSyncImporter(models.AbstractModel):
             return []
         conflict = OwnershipConflict("order", conflicts)
         if "order_line" in conflicts and sale_order.state not in ("draft", "sent"):
+            changes = describe_line_changes(
+                self._lines_for_people(
+                    [
+                        {
+                            "product_id": line.product_id.id,
+                            "product_uom_qty": line.product_uom_qty,
+                            "price_unit": line.price_unit,
+                            "discount": line.discount,
+                        }
+                        for line in sale_order.order_line
+                        if not line.display_type
+                    ]
+                ),
+                self._lines_for_people(lines),
+            )
             conflict.message = (
                 f"Order {sale_order.name} is already confirmed in Odoo; the channel "
-                f"changed {', '.join(sorted(conflicts))}. Adjust the order in Odoo "
-                "(or cancel and re-import it)."
+                f"changed {', '.join(sorted(conflicts))}"
+                + (f" ({'; '.join(changes)})" if changes else "")
+                + ". Adjust the order in Odoo (or cancel and re-import it)."
             )
         conflict.record = sale_order
         return [conflict]

@@ -10,3 +10,4 @@ from . import test_fulfillment
 from . import test_drift
 from . import test_stock
 from . import test_concurrency
+from . import test_order_rules

@@ -15,6 +15,7 @@ from distribution_sync.core.ownership import (
     InboundDecision,
     OwnershipMatrix,
     OwnershipRule,
+    describe_line_changes,
 )
 
 OWNERS = (OWNER_ODOO, OWNER_CHANNEL)
@@ -251,3 +252,28 @@ def test_decision_partitions_changed_fields(data, changed, is_create):
         )
     elif not decision.allowed:
         assert not decision.apply
+
+
+def test_describe_line_changes_names_each_difference():
+    current = [("DS-WIDGET", 4, "12.50", 0), ("DS-BOLT-M8", 20, "0.40", 0)]
+    new = [
+        ("DS-WIDGET", 5, "12.50", 0),
+        ("DS-BOLT-M8", 20, "0.40", 0),
+        ("DS-MUG", 1, "12", "10"),
+    ]
+    assert describe_line_changes(current, new) == [
+        "DS-MUG: added (1 x 12 -10%)",
+        "DS-WIDGET: 4 x 12.5 -> 5 x 12.5",
+    ]
+    assert describe_line_changes(new, current[1:]) == [
+        "DS-MUG: removed (was 1 x 12 -10%)",
+        "DS-WIDGET: removed (was 5 x 12.5)",
+    ]
+
+
+def test_describe_line_changes_same_lines_in_any_order():
+    lines = [("A", 1, 2.0, 0), ("A", 3, 1.5, 0), ("B", 1.0, 1, None)]
+    assert describe_line_changes(lines, list(reversed(lines))) == []
+    assert describe_line_changes([("A", 1, 2, 0)], [("A", 1, 2, 5)]) == [
+        "A: 1 x 2 -> 1 x 2 -5%"
+    ]
