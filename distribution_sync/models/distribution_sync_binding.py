@@ -163,10 +163,13 @@ class DistributionSyncBinding(models.Model):
     def action_unbind_reimport(self):
         """Forget a binding whose Odoo record was deleted, and re-import it.
 
-        The last message of that outside record is replayed, so the record
-        is created again from the channel's data.
+        The last inbound message that produced a record of that model from
+        that outside record is replayed, so the record is created again from
+        the channel's data; when there is none, the binding is only removed
+        and a notification says so.
         """
         messages = self.env["distribution.sync.message"]
+        nothing_to_replay = []
         for binding in self:
             if binding._record():
                 raise UserError(
@@ -180,13 +183,33 @@ class DistributionSyncBinding(models.Model):
                     ("backend_id", "=", binding.backend_id.id),
                     ("direction", "=", "inbound"),
                     ("external_id", "=", binding.external_id),
+                    ("res_model", "=", binding.res_model),
                 ],
                 limit=1,
             )
+            external_id = binding.external_id
             binding.backend_id._audit(
-                "unbind", note=f"{binding.res_model},{binding.external_id}"
+                "unbind", note=f"{binding.res_model},{external_id}"
             )
             binding.sudo().unlink()
             if last:
                 last.with_context(distribution_sync_force=True)._process_now()
-        return True
+            else:
+                nothing_to_replay.append(external_id)
+        if not nothing_to_replay:
+            return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Nothing to re-import"),
+                "message": self.env._(
+                    "No message from the channel produced %s: the binding is "
+                    "removed; the record comes back with the channel's next "
+                    "change (or fetch changes now).",
+                    ", ".join(nothing_to_replay),
+                ),
+                "type": "warning",
+                "sticky": False,
+            },
+        }

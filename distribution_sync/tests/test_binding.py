@@ -163,6 +163,14 @@ class TestBinding(DistributionSyncCase):
         self.assertEqual(order.state, "sale")
         order._action_cancel()
         order.unlink()
+        # A later message of the same outside id about another kind of record
+        # is not the one to replay.
+        self.process(
+            self.intake(
+                "partner/upsert",
+                {"external_id": "SO-UNB", "name": "Same id", "email": "s@example.com"},
+            )
+        )
 
         binding.action_unbind_reimport()
 
@@ -184,6 +192,9 @@ class TestBinding(DistributionSyncCase):
         binding = self._create_binding(gone, "EXT-GONE")
         binding.sync_date = datetime.now() - timedelta(days=1)
         gone.unlink()
-        binding.action_unbind_reimport()
+        action = binding.action_unbind_reimport()
         self.assertFalse(binding.exists())
         self.assertTrue(kept.exists())
+        # No message ever produced it: removed, and the user is told so.
+        self.assertEqual(action["params"]["title"], "Nothing to re-import")
+        self.assertIn("EXT-GONE", action["params"]["message"])
