@@ -128,7 +128,8 @@ class DistributionSyncImporter(models.AbstractModel):
         if customer.get("company_name") and not customer.get("is_company"):
             values.setdefault("name", customer["company_name"])
         problems = []
-        if not partner:
+        created = not partner
+        if created:
             if not values.get("name"):
                 values["name"] = customer.get("email") or customer.get("phone")
             if not values.get("name"):
@@ -156,8 +157,11 @@ class DistributionSyncImporter(models.AbstractModel):
                 conflict.record = partner
                 problems.append(conflict)
         binding_model = self.env["distribution.sync.binding"]
-        bound = customer.get("external_id") and binding_model._for_record(
-            backend, partner
+        # A partner created just now has no binding yet.
+        bound = (
+            customer.get("external_id")
+            and not created
+            and binding_model._for_record(backend, partner)
         )
         # A partner matched by email may already be bound to another customer
         # of the channel (one email, two accounts): it keeps that binding.
@@ -573,6 +577,7 @@ class DistributionSyncImporter(models.AbstractModel):
             backend,
             sale_order,
             order["external_id"],
+            binding=binding,
             updated_at=updated_at,
             digest=message.payload_digest,
             name=order.get("name"),
