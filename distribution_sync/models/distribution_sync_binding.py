@@ -24,8 +24,9 @@ class DistributionSyncBinding(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     res_model = fields.Char(string="Odoo model", required=True, index=True)
     res_id = fields.Many2oneReference(

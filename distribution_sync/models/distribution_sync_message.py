@@ -59,8 +59,9 @@ class DistributionSyncMessage(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     backend_type = fields.Selection(related="backend_id.backend_type")
     direction = fields.Selection(
