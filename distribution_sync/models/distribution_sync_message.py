@@ -277,7 +277,11 @@ class DistributionSyncMessage(models.Model):
         """The backend's verb for this message: process it (inbound) or send
         it (outbound)."""
         verb = "process_message" if self.direction == "inbound" else "push_record"
-        return self.backend_id._call(verb, self)
+        # The technical user does not follow what it creates (customers,
+        # addresses, deliveries...): nobody reads its inbox, and each order
+        # would add follower rows. Chatter logging and tracking stay.
+        backend = self.backend_id.with_context(mail_create_nosubscribe=True)
+        return backend._call(verb, self)
 
     def _job(self):
         """Body of a single-message job: open messages only, one worker per
