@@ -18,8 +18,9 @@ class DistributionSyncAudit(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", ondelete="cascade", index=True, readonly=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     action = fields.Selection(
         [

@@ -1,5 +1,6 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import contextlib
 import json
 import logging
 from datetime import timedelta
@@ -26,6 +27,8 @@ from ..core.retry import (
 _logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("webhook_secret",)
+# Key, in the cursor's cache, of the lookups shared by the messages of one job.
+JOB_CACHE_KEY = "distribution_sync.job"
 
 
 class DistributionSyncBackend(models.Model):
@@ -337,6 +340,7 @@ class DistributionSyncBackend(models.Model):
         )
 
     def write(self, vals):
+        self._job_cache_clear()
         res = super().write(vals)
         if "company_id" in vals:
             for backend in self.filtered("user_id"):
@@ -532,6 +536,9 @@ class DistributionSyncBackend(models.Model):
     def _mapping_table(self):
         """Mappings of this backend and the shared ones (backend-specific win)."""
         self.ensure_one()
+        return self._job_cached(("mapping_table", self.id), self._read_mapping_table)
+
+    def _read_mapping_table(self):
         mappings = (
             self.env["distribution.sync.mapping"]
             .sudo()
@@ -555,6 +562,11 @@ class DistributionSyncBackend(models.Model):
     def _mapping_version(self):
         """A stamp of the mappings in force, recorded on each processed message."""
         self.ensure_one()
+        return self._job_cached(
+            ("mapping_version", self.id), self._read_mapping_version
+        )
+
+    def _read_mapping_version(self):
         self.env["distribution.sync.mapping"].flush_model()
         self.env.cr.execute(
             """SELECT count(*), max(write_date) FROM distribution_sync_mapping
@@ -563,6 +575,49 @@ class DistributionSyncBackend(models.Model):
         )
         count, last = self.env.cr.fetchone()
         return f"{count}@{last.isoformat(timespec='seconds') if last else '-'}"
+
+    # ------------------------------------------------------- shared job lookups
+    @api.model
+    @contextlib.contextmanager
+    def _job_scope(self):
+        """Share the lookups of ``_job_cached`` between the messages of one job.
+
+        The scope ends with the job, before its transaction commits. Within
+        one transaction the database answers a lookup the same way (repeatable
+        read), and processing never writes what these lookups read (mappings,
+        products, countries, pricelists...); writing mappings or a backend
+        drops what was shared anyway.
+        """
+        cache = self.env.cr.cache
+        if JOB_CACHE_KEY in cache:
+            # Nested (e.g. a retry run by a job): the outer job owns the scope.
+            yield
+            return
+        cache[JOB_CACHE_KEY] = {}
+        try:
+            yield
+        finally:
+            cache.pop(JOB_CACHE_KEY, None)
+
+    @api.model
+    def _job_cached(self, key, compute):
+        """``compute()``, once per ``key``, user and companies inside
+        ``_job_scope``, at each call outside it. Failures are not kept."""
+        cache = self.env.cr.cache.get(JOB_CACHE_KEY)
+        if cache is None:
+            return compute()
+        # Record rules depend on the user and the allowed companies.
+        companies = tuple(self.env.context.get("allowed_company_ids") or ())
+        key = (self.env.uid, self.env.su, companies, *key)
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
+    @api.model
+    def _job_cache_clear(self):
+        cache = self.env.cr.cache.get(JOB_CACHE_KEY)
+        if cache:
+            cache.clear()
 
     def _retry_policy(self):
         self.ensure_one()

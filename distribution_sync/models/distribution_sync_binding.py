@@ -24,8 +24,9 @@ class DistributionSyncBinding(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     res_model = fields.Char(string="Odoo model", required=True, index=True)
     res_id = fields.Many2oneReference(
@@ -134,13 +135,18 @@ class DistributionSyncBinding(models.Model):
         return vals
 
     @api.model
-    def _bind(self, backend, record, external_id, **extra):
+    def _bind(self, backend, record, external_id, *, binding=None, **extra):
         """Create or refresh the binding of ``record`` to ``external_id``.
 
-        A concurrent creation of the same binding raises the database's
-        unique violation: the caller's job is retried and then sees it.
+        ``binding``: what ``_find`` gave for ``external_id`` earlier in this
+        transaction (an empty recordset when nothing), so that it is not
+        searched again; the transaction sees the same rows until it writes one
+        (repeatable read). A concurrent creation of the same binding raises the
+        database's unique violation: the caller's job is retried and then
+        sees it.
         """
-        binding = self._find(backend, record._name, external_id)
+        if binding is None:
+            binding = self._find(backend, record._name, external_id)
         vals = self._prepare_binding_vals(backend, record, external_id, **extra)
         if binding:
             bound = binding._record()

@@ -35,8 +35,9 @@ class DistributionSyncException(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     message_id = fields.Many2one(
         "distribution.sync.message", ondelete="set null", index=True

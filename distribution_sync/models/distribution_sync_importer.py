@@ -27,6 +27,25 @@ class DistributionSyncImporter(models.AbstractModel):
     _name = "distribution.sync.importer"
     _description = "Distribution Sync Importer"
 
+    @api.model
+    def _search_once(self, records, domain, **kwargs):
+        """``records.search(domain, **kwargs)``, searched once per job.
+
+        For the master data an import reads and never writes (products,
+        taxes, countries, currencies, pricelists): see the backend's
+        ``_job_cached``.
+        """
+        key = (
+            "search",
+            records._name,
+            records.env.context.get("active_test", True),
+            repr(domain),
+            repr(sorted(kwargs.items())),
+        )
+        return records.env["distribution.sync.backend"]._job_cached(
+            key, lambda: records.search(domain, **kwargs)
+        )
+
     # ---------------------------------------------------------------- partners
     @api.model
     def _find_country(self, table, code):
@@ -35,7 +54,9 @@ class DistributionSyncImporter(models.AbstractModel):
         mapping = table.get("country", code)
         if mapping and mapping.country_id:
             return mapping.country_id
-        return self.env["res.country"].search([("code", "=ilike", code)], limit=1)
+        return self._search_once(
+            self.env["res.country"], [("code", "=ilike", code)], limit=1
+        )
 
     @api.model
     def _find_state(self, table, country, code):
@@ -47,7 +68,7 @@ class DistributionSyncImporter(models.AbstractModel):
         domain = [("code", "=ilike", code)]
         if country:
             domain.append(("country_id", "=", country.id))
-        return self.env["res.country.state"].search(domain, limit=1)
+        return self._search_once(self.env["res.country.state"], domain, limit=1)
 
     @api.model
     def _prepare_partner_vals(self, backend, data, table):
@@ -108,7 +129,8 @@ class DistributionSyncImporter(models.AbstractModel):
         if customer.get("company_name") and not customer.get("is_company"):
             values.setdefault("name", customer["company_name"])
         problems = []
-        if not partner:
+        created = not partner
+        if created:
             if not values.get("name"):
                 values["name"] = customer.get("email") or customer.get("phone")
             if not values.get("name"):
@@ -136,8 +158,11 @@ class DistributionSyncImporter(models.AbstractModel):
                 conflict.record = partner
                 problems.append(conflict)
         binding_model = self.env["distribution.sync.binding"]
-        bound = customer.get("external_id") and binding_model._for_record(
-            backend, partner
+        # A partner created just now has no binding yet.
+        bound = (
+            customer.get("external_id")
+            and not created
+            and binding_model._for_record(backend, partner)
         )
         # A partner matched by email may already be bound to another customer
         # of the channel (one email, two accounts): it keeps that binding.
@@ -183,14 +208,14 @@ class DistributionSyncImporter(models.AbstractModel):
         products = self.env["product.product"].with_context(active_test=True)
         company_domain = [("company_id", "in", [backend.company_id.id, False])]
         if line.get("sku"):
-            found = products.search(
-                [("default_code", "=", line["sku"])] + company_domain, limit=2
+            found = self._search_once(
+                products, [("default_code", "=", line["sku"])] + company_domain, limit=2
             )
             if len(found) == 1:
                 return found
         if line.get("barcode"):
-            found = products.search(
-                [("barcode", "=", line["barcode"])] + company_domain, limit=1
+            found = self._search_once(
+                products, [("barcode", "=", line["barcode"])] + company_domain, limit=1
             )
             if found:
                 return found
@@ -217,12 +242,13 @@ class DistributionSyncImporter(models.AbstractModel):
                 result |= mapping.tax_id
                 continue
             rate = to_decimal(tax.get("rate") or 0)
-            candidates = self.env["account.tax"].search(
+            candidates = self._search_once(
+                self.env["account.tax"],
                 [
                     ("company_id", "=", backend.company_id.id),
                     ("type_tax_use", "=", "sale"),
                     ("amount_type", "=", "percent"),
-                ]
+                ],
             )
             match = candidates.filtered(
                 lambda t, rate=rate: (
@@ -312,10 +338,13 @@ class DistributionSyncImporter(models.AbstractModel):
         currency = backend.company_id.currency_id
         if order.get("currency") and order["currency"] != currency.name:
             currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", order["currency"])], limit=1)
-            ) or currency
+                self._search_once(
+                    self.env["res.currency"].with_context(active_test=False),
+                    [("name", "=", order["currency"])],
+                    limit=1,
+                )
+                or currency
+            )
         return currency
 
     @api.model
@@ -379,14 +408,15 @@ class DistributionSyncImporter(models.AbstractModel):
         if not currency_code or currency_code == company.currency_id.name:
             currency = company.currency_id
         else:
-            currency = (
-                self.env["res.currency"]
-                .with_context(active_test=False)
-                .search([("name", "=", currency_code)], limit=1)
+            currency = self._search_once(
+                self.env["res.currency"].with_context(active_test=False),
+                [("name", "=", currency_code)],
+                limit=1,
             )
         pricelist = self.env["product.pricelist"]
         if currency:
-            pricelist = pricelist.search(
+            pricelist = self._search_once(
+                pricelist,
                 [
                     ("currency_id", "=", currency.id),
                     ("company_id", "in", [company.id, False]),
@@ -567,6 +597,7 @@ class DistributionSyncImporter(models.AbstractModel):
             backend,
             sale_order,
             order["external_id"],
+            binding=binding,
             updated_at=updated_at,
             digest=message.payload_digest,
             name=order.get("name"),

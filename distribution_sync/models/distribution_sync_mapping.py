@@ -94,12 +94,22 @@ class DistributionSyncMapping(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # A running job must not go on with the mappings it read before.
+        self.env["distribution.sync.backend"]._job_cache_clear()
         mappings = super().create(vals_list)
         exception_id = self.env.context.get("distribution_sync_exception_id")
         if exception_id:
             # Created from an exception: retry the blocked work at once.
             self.env["distribution.sync.exception"].browse(exception_id).action_retry()
         return mappings
+
+    def write(self, vals):
+        self.env["distribution.sync.backend"]._job_cache_clear()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["distribution.sync.backend"]._job_cache_clear()
+        return super().unlink()
 
     def _convert_quantity(self, quantity):
         """Channel quantity → Odoo quantity with this row's pack size."""

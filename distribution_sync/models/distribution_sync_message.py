@@ -59,8 +59,9 @@ class DistributionSyncMessage(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: part of the INSERT rather than an UPDATE after it.
     company_id = fields.Many2one(
-        related="backend_id.company_id", store=True, index=True
+        related="backend_id.company_id", store=True, index=True, precompute=True
     )
     backend_type = fields.Selection(related="backend_id.backend_type")
     direction = fields.Selection(
@@ -278,7 +279,11 @@ class DistributionSyncMessage(models.Model):
         """The backend's verb for this message: process it (inbound) or send
         it (outbound)."""
         verb = "process_message" if self.direction == "inbound" else "push_record"
-        return self.backend_id._call(verb, self)
+        # The technical user does not follow what it creates (customers,
+        # addresses, deliveries...): nobody reads its inbox, and each order
+        # would add follower rows. Chatter logging and tracking stay.
+        backend = self.backend_id.with_context(mail_create_nosubscribe=True)
+        return backend._call(verb, self)
 
     def _job(self):
         """Body of a single-message job: open messages only, one worker per
@@ -290,7 +295,8 @@ class DistributionSyncMessage(models.Model):
             raise RetryableJobError(
                 "Another worker is on the same object.", seconds=2, ignore_retry=True
             )
-        return self._run(self._do_work)
+        with self.env["distribution.sync.backend"]._job_scope():
+            return self._run(self._do_work)
 
     def _process_job(self):
         """queue_job entry point of an inbound message (idempotent)."""
@@ -306,18 +312,20 @@ class DistributionSyncMessage(models.Model):
         open for its own job or the next run of the stuck-message cron.
         """
         counts = {}
-        for message in self:
-            if message.state not in core_states.OPEN_STATES:
-                state = "unchanged"
-            elif not message._lock_work():
-                state = "left open"
-            else:
-                try:
-                    message._run(message._do_work)
-                    state = message.state
-                except RetryableJobError:
+        # Mapping, product, country... lookups are shared by the messages.
+        with self.env["distribution.sync.backend"]._job_scope():
+            for message in self:
+                if message.state not in core_states.OPEN_STATES:
+                    state = "unchanged"
+                elif not message._lock_work():
                     state = "left open"
-            counts[state] = counts.get(state, 0) + 1
+                else:
+                    try:
+                        message._run(message._do_work)
+                        state = message.state
+                    except RetryableJobError:
+                        state = "left open"
+                counts[state] = counts.get(state, 0) + 1
         return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
 
     def _send_job(self):
@@ -466,15 +474,16 @@ class DistributionSyncMessage(models.Model):
     # ------------------------------------------------------------------ actions
     def _process_now(self):
         """Process in the current transaction, as the technical user."""
-        for message in self:
-            backend = message.backend_id
-            if message.state not in core_states.OPEN_STATES:
-                core_states.check_transition(message.state, "queued")
-                message.sudo().state = "queued"
-            runner = message.with_user(backend.user_id or self.env.user).with_company(
-                backend.company_id
-            )
-            runner._run(runner._do_work)
+        with self.env["distribution.sync.backend"]._job_scope():
+            for message in self:
+                backend = message.backend_id
+                if message.state not in core_states.OPEN_STATES:
+                    core_states.check_transition(message.state, "queued")
+                    message.sudo().state = "queued"
+                runner = message.with_user(
+                    backend.user_id or self.env.user
+                ).with_company(backend.company_id)
+                runner._run(runner._do_work)
         return True
 
     def action_retry(self):

@@ -7,6 +7,8 @@ import psycopg2
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from .common import SECRET, DistributionSyncCase, order_payload
 
 
@@ -107,6 +109,25 @@ class TestBinding(DistributionSyncCase):
         self.assertFalse(first._is_unchanged("digest-1"))
         self.assertTrue(first._is_stale(datetime(2026, 1, 1, 10, 0)))
         self.assertFalse(first._is_stale(datetime(2026, 1, 2, 10, 0)))
+
+    def test_bind_with_the_binding_found_before(self):
+        nothing = self.bindings._find(self.backend, "res.partner", "EXT-5")
+        first = self.bindings._bind(
+            self.backend, self.partner, "EXT-5", binding=nothing
+        )
+        found = self.bindings._find(self.backend, "res.partner", "EXT-5")
+        self.assertEqual(found, first)
+        second = self.bindings._bind(
+            self.backend, self.partner, "EXT-5", binding=found, digest="digest-5"
+        )
+        self.assertEqual(second, first)
+        self.assertEqual(first.payload_digest, "digest-5")
+        # Bound to another live record meanwhile: retried, not moved.
+        with self.assertRaises(RetryableJobError):
+            self.bindings._bind(
+                self.backend, self.other_partner, "EXT-5", binding=found
+            )
+        self.assertEqual(first._record(), self.partner)
 
     def test_unbind_refused_while_record_exists(self):
         message = self.process(

@@ -17,6 +17,7 @@ from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..core.errors import TransientError
+from ..models.distribution_sync_backend import JOB_CACHE_KEY
 from .common import DistributionSyncCase, order_payload
 
 LOCK_NAMESPACE = 7919
@@ -502,6 +503,56 @@ class TestBatchJobs(DistributionSyncJobCase):
         (good | broken).with_user(self.backend.user_id)._process_batch_job()
         self.assertEqual(good.attempt_count, 1)
         self.assertEqual(broken.attempt_count, 1)
+
+    def test_batch_job_looks_products_up_once(self):
+        messages = self.messages
+        for index in range(3):
+            messages |= self.intake(
+                "order/upsert", order_payload(f"B-L{index}"), event_id=f"bl{index}"
+            )
+        products = type(self.env["product.product"])
+        search = products.search
+        by_sku = []
+
+        def counting_search(records, domain, *args, **kwargs):
+            if any(term[0] == "default_code" for term in domain if len(term) == 3):
+                by_sku.append(domain)
+            return search(records, domain, *args, **kwargs)
+
+        with mock.patch.object(products, "search", counting_search):
+            messages.with_user(self.backend.user_id)._process_batch_job()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(len(by_sku), 1)
+        self.assertNotIn(JOB_CACHE_KEY, self.env.cr.cache)
+
+    def test_job_cache_scope(self):
+        backends = self.env["distribution.sync.backend"]
+        calls = []
+
+        def compute():
+            calls.append(1)
+            return len(calls)
+
+        # Outside a job: computed at each call.
+        self.assertEqual(backends._job_cached(("k",), compute), 1)
+        self.assertEqual(backends._job_cached(("k",), compute), 2)
+        with backends._job_scope():
+            self.assertEqual(backends._job_cached(("k",), compute), 3)
+            with backends._job_scope():
+                self.assertEqual(backends._job_cached(("k",), compute), 3)
+            # The inner scope left the outer one's lookups alone.
+            self.assertEqual(backends._job_cached(("k",), compute), 3)
+            other_user = backends.with_user(self.backend.user_id)
+            self.assertEqual(other_user._job_cached(("k",), compute), 4)
+            other_companies = backends.with_company(self.company)
+            self.assertNotEqual(other_companies.env.context, backends.env.context)
+            self.assertEqual(other_companies._job_cached(("k",), compute), 5)
+        self.assertNotIn(JOB_CACHE_KEY, self.env.cr.cache)
+        # A failure is not kept, and the scope ends on it too.
+        with self.assertRaises(ZeroDivisionError), backends._job_scope():
+            self.assertEqual(backends._job_cached(("k",), compute), 6)
+            backends._job_cached(("z",), lambda: 1 / 0)
+        self.assertNotIn(JOB_CACHE_KEY, self.env.cr.cache)
 
     def test_batch_job_leaves_busy_work_open(self):
         free = self.intake("order/upsert", order_payload("B-3"), event_id="b3")

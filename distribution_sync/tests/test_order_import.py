@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo.tools import float_compare
 
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+
 from .common import DistributionSyncCase, order_payload
 
 
@@ -96,6 +98,24 @@ class TestOrderImport(DistributionSyncCase):
         self.assertEqual(
             self.bindings._find_record(self.backend, "res.partner", "C-1"), customer
         )
+
+    def test_technical_user_follows_nothing_it_creates(self):
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if key not in DISABLED_MAIL_CONTEXT
+        }
+        message = self.intake("order/upsert", order_payload("SO-F"))
+        self.process(message.with_env(self.env(context=context)))
+        self.assertEqual(message.state, "done")
+        order = self._order("SO-F")
+        customer = order.partner_id
+        sync_partner = self.backend.user_id.partner_id
+        for record in (customer, order.partner_invoice_id, order.picking_ids):
+            self.assertTrue(record)
+            self.assertNotIn(sync_partner, record.message_partner_ids)
+        # The chatter still tells who created the customer.
+        self.assertTrue(customer.message_ids)
 
     def test_existing_customer_matched_by_email(self):
         existing = self.env["res.partner"].create(

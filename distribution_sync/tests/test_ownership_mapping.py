@@ -337,3 +337,21 @@ class TestMapping(DistributionSyncCase):
         before = self.backend._mapping_version()
         self._mapping("NEW", self.backend, factor=2)
         self.assertNotEqual(self.backend._mapping_version(), before)
+
+    def test_job_reads_mappings_once_until_they_change(self):
+        backend = self.backend
+        with backend._job_scope():
+            table, version = backend._mapping_table(), backend._mapping_version()
+            self.assertIs(backend._mapping_table(), table)
+            self.assertEqual(backend._mapping_version(), version)
+            mapping = self._mapping("NEW", backend, factor=2)
+            self.assertEqual(backend._mapping_table().get("uom", "NEW"), mapping)
+            self.assertNotEqual(backend._mapping_version(), version)
+            table = backend._mapping_table()
+            mapping.active = False
+            self.assertFalse(backend._mapping_table().get("uom", "NEW"))
+            table = backend._mapping_table()
+            mapping.unlink()
+            self.assertIsNot(backend._mapping_table(), table)
+        # Outside a job nothing is kept.
+        self.assertIsNot(backend._mapping_table(), backend._mapping_table())
