@@ -11,7 +11,8 @@ a Shopify backend over XML-RPC, then imports the same kind of paid order (the de
 sample ``orders-create__demo_order_1001.json`` with its own ids, name and customer each
 time) in five ways and prints fully imported orders per minute for each:
 
-a) baseline: the order created and confirmed directly with the ORM;
+a) baseline: the same documents created directly with the ORM (the customer, its
+   invoice and delivery addresses as child contacts, the order) and the order confirmed;
 b) one ``_process_job()`` per stored webhook, one transaction each;
 c) ``_process_batch_job()`` on batches of messages, one transaction per batch;
 d) and e) as b) and c) but through the queue_job runner of the running server.
@@ -103,17 +104,30 @@ def orm_orders(rows):
     country = env.ref("base.us")
     shipping = backend.shipping_product_id
     orders = Order.browse()
+    def contact(address, **values):
+        return dict(
+            values,
+            name=address["name"],
+            phone=address["phone"],
+            street=address["address1"],
+            street2=address.get("address2") or False,
+            city=address["city"],
+            zip=address["zip"],
+            country_id=country.id,
+        )
+
     for _event_id, data in rows:
-        customer, address = data["customer"], data["billing_address"]
-        partner = Partner.create({
-            "name": f"{customer['first_name']} {customer['last_name']}",
-            "email": customer["email"],
-            "phone": customer["phone"],
-            "street": address["address1"],
-            "city": address["city"],
-            "zip": address["zip"],
-            "country_id": country.id,
-        })
+        customer = data["customer"]
+        billing, delivery = data["billing_address"], data["shipping_address"]
+        # The same documents as the import (contract): the customer, and its
+        # invoice and delivery addresses as child contacts.
+        partner = Partner.create(contact(
+            billing, name=f"{customer['first_name']} {customer['last_name']}",
+            email=customer["email"]))
+        invoice = Partner.create(
+            contact(billing, parent_id=partner.id, type="invoice"))
+        shipping_to = Partner.create(
+            contact(delivery, parent_id=partner.id, type="delivery"))
         lines = []
         for item in data["line_items"]:
             product = Product.search([("default_code", "=", item["sku"])], limit=1)
@@ -134,6 +148,8 @@ def orm_orders(rows):
             }))
         order = Order.create({
             "partner_id": partner.id,
+            "partner_invoice_id": invoice.id,
+            "partner_shipping_id": shipping_to.id,
             "client_order_ref": data["name"],
             "order_line": lines,
         })
