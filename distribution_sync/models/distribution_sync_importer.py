@@ -186,20 +186,35 @@ class DistributionSyncImporter(models.AbstractModel):
         return (current or False) != (new or False)
 
     @api.model
-    def _address(self, backend, partner, address, address_type):
-        """The child contact of ``partner`` for ``address`` (found or created)."""
-        if not address:
-            return partner
+    def _addresses(self, backend, partner, addresses):
+        """``{type: contact}``: the child contact of ``partner`` for each
+        ``{type: address}`` (``partner`` itself when the address is empty),
+        found among its children or created (all new ones in one create)."""
         table = backend._mapping_table()
-        vals = self._prepare_partner_vals(backend, address, table)
-        vals.setdefault("name", partner.name)
-        children = partner.child_ids.filtered(lambda c: c.type == address_type)
-        for child in children:
-            if all(not self._differs(child[k], v) for k, v in vals.items()):
-                return child
-        return self.env["res.partner"].create(
-            dict(vals, parent_id=partner.id, type=address_type)
-        )
+        result, missing = {}, []
+        for address_type, address in addresses.items():
+            if not address:
+                result[address_type] = partner
+                continue
+            vals = self._prepare_partner_vals(backend, address, table)
+            vals.setdefault("name", partner.name)
+            result[address_type] = next(
+                (
+                    child
+                    for child in partner.child_ids
+                    if child.type == address_type
+                    and all(not self._differs(child[k], v) for k, v in vals.items())
+                ),
+                None,
+            )
+            if result[address_type] is None:
+                missing.append(
+                    (address_type, dict(vals, parent_id=partner.id, type=address_type))
+                )
+        if missing:
+            created = self.env["res.partner"].create([vals for _type, vals in missing])
+            result.update(zip((t for t, _vals in missing), created, strict=True))
+        return result
 
     # ------------------------------------------------------------------ orders
     @api.model
@@ -462,12 +477,11 @@ class DistributionSyncImporter(models.AbstractModel):
                 order.get("shipping_address") or {}
             ).get("name")
         partner, problems = self._import_customer(backend, customer)
-        addresses = {
-            "invoice": self._address(backend, partner, billing, "invoice"),
-            "delivery": self._address(
-                backend, partner, order.get("shipping_address"), "delivery"
-            ),
-        }
+        addresses = self._addresses(
+            backend,
+            partner,
+            {"invoice": billing, "delivery": order.get("shipping_address")},
+        )
         return partner, addresses, problems
 
     @api.model
