@@ -1405,6 +1405,52 @@ def serve_forever(odoo, pg, db, port, addons):
         stop_process(proc)
 
 
+# ------------------------------------------------ scripts beside the tier
+
+
+def run_script(label, banner, body, addons=(MAIN_ADDON,)):
+    """Common ``main`` of the scripts that build on this harness (benchmarks,
+    walk-through): find Odoo, check the addons, then ``body(odoo, pg,
+    workdir)``, which returns the exit code.
+
+    Setup failures exit 1, an interruption 130; the work directory (logs) is
+    removed when ``body`` returned 0, kept otherwise.
+    """
+    install_signal_handlers()
+    try:
+        odoo = find_odoo()
+    except (OdooNotFound, OdooUnusable) as exc:
+        say(skip_banner(str(exc)).replace("TIER ODOO SKIPPED", banner))
+        return 1
+    missing = [name for name in addons if name not in discover_addons()]
+    if missing:
+        say(f"{label}: addons missing from the repository: {', '.join(missing)}")
+        return 1
+    pg = Pg.from_env()
+    # a throwaway key: the scripts drop their databases at the end
+    os.environ.setdefault(SECRET_KEYS_ENV, new_fernet_key())
+    workdir = Path(tempfile.mkdtemp(prefix=f"dsync-{label}-"))
+    rc = 1
+    try:
+        ensure_postgres(pg)
+        rc = body(odoo, pg, workdir)
+        return rc
+    except TierError as exc:
+        say(f"{label}: FAILED: {exc}")
+        return 1
+    except RPC_ERRORS as exc:
+        say(f"{label}: FAILED: {rpc_failure(exc)}")
+        return 1
+    except (KeyboardInterrupt, Interrupted):
+        say(f"{label}: interrupted")
+        return 130
+    finally:
+        if rc == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            say(f"{label}: logs kept in {workdir}")
+
+
 # --------------------------------------------------------------------------- main
 
 

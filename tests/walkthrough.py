@@ -26,9 +26,7 @@ import http.client
 import importlib.util
 import json
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -893,53 +891,35 @@ def main():
     )
     args = parser.parse_args()
     ot = load_module("odoo_tier", HERE / "odoo_tier.py")
-    ot.install_signal_handlers()
-    try:
-        odoo = ot.find_odoo()
-    except (ot.OdooNotFound, ot.OdooUnusable) as exc:
-        ot.say(ot.skip_banner(str(exc)).replace("TIER ODOO SKIPPED", "NO WALK-THROUGH"))
-        return 1
-    addons = ot.selected_addons()
-    pg = ot.Pg.from_env()
-    os.environ.setdefault(ot.SECRET_KEYS_ENV, ot.new_fernet_key())
-    workdir = Path(tempfile.mkdtemp(prefix="dsync-walk-"))
-    data_dir = workdir / "data"
-    db = args.db or f"dsync_walk_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    ok = False
-    try:
-        ot.ensure_postgres(pg)
-        if not args.db:
-            ot.prepare_database(
-                odoo,
-                pg,
-                db,
-                addons,
-                demo=True,
-                reset=False,
-                workdir=workdir,
-                data_dir=data_dir,
-                label="walkthrough",
-            )
-        results = walk(ot, odoo, pg, db, addons, workdir, data_dir)
+
+    def body(odoo, pg, workdir):
+        addons = ot.selected_addons()
+        data_dir = workdir / "data"
+        db = args.db or f"dsync_walk_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        try:
+            if not args.db:
+                ot.prepare_database(
+                    odoo,
+                    pg,
+                    db,
+                    addons,
+                    demo=True,
+                    reset=False,
+                    workdir=workdir,
+                    data_dir=data_dir,
+                    label="walkthrough",
+                )
+            results = walk(ot, odoo, pg, db, addons, workdir, data_dir)
+        finally:
+            if not (args.keep_db or args.db):
+                ot.odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
         failed = [name for name, good, _detail in results if not good]
         ot.say(
             f"walkthrough: {len(results) - len(failed)} passed, {len(failed)} failed"
         )
-        ok = not failed
-        return 0 if ok else 1
-    except ot.TierError as exc:
-        ot.say(f"walkthrough: FAILED: {exc}")
-        return 1
-    except (KeyboardInterrupt, ot.Interrupted):
-        ot.say("walkthrough: interrupted")
-        return 130
-    finally:
-        if not (args.keep_db or args.db):
-            ot.odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            ot.say(f"walkthrough: logs kept in {workdir}")
+        return 1 if failed else 0
+
+    return ot.run_script("walkthrough", "NO WALK-THROUGH", body, (ADDON,))
 
 
 if __name__ == "__main__":

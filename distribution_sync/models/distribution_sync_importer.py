@@ -656,20 +656,24 @@ class DistributionSyncImporter(models.AbstractModel):
         ]
 
     @api.model
+    def _order_line_values(self, sale_order):
+        """The product lines of ``sale_order`` in the shape of the line values
+        an import writes (what ``_line_signature`` compares)."""
+        return [
+            {
+                "product_id": line.product_id.id,
+                "product_uom_qty": line.product_uom_qty,
+                "price_unit": line.price_unit,
+                "discount": line.discount,
+            }
+            for line in sale_order.order_line
+            if not line.display_type
+        ]
+
+    @api.model
     def _update_sale_order(self, backend, sale_order, order, lines):
         """Apply a later version of an order; return conflicts (not applied)."""
-        current = self._line_signature(
-            [
-                {
-                    "product_id": line.product_id.id,
-                    "product_uom_qty": line.product_uom_qty,
-                    "price_unit": line.price_unit,
-                    "discount": line.discount,
-                }
-                for line in sale_order.order_line
-                if not line.display_type
-            ]
-        )
+        current = self._line_signature(self._order_line_values(sale_order))
         changed = {}
         if current != self._line_signature(lines):
             changed["order_line"] = lines
@@ -700,18 +704,7 @@ class DistributionSyncImporter(models.AbstractModel):
         conflict = OwnershipConflict("order", conflicts)
         if "order_line" in conflicts and sale_order.state not in ("draft", "sent"):
             changes = describe_line_changes(
-                self._lines_for_people(
-                    [
-                        {
-                            "product_id": line.product_id.id,
-                            "product_uom_qty": line.product_uom_qty,
-                            "price_unit": line.price_unit,
-                            "discount": line.discount,
-                        }
-                        for line in sale_order.order_line
-                        if not line.display_type
-                    ]
-                ),
+                self._lines_for_people(self._order_line_values(sale_order)),
                 self._lines_for_people(lines),
             )
             conflict.message = (

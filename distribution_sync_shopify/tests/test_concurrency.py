@@ -414,6 +414,20 @@ class TestRealConcurrency(TransactionCase):
         self.assertEqual(binding.res_id, orders.id)
         return orders
 
+    def assert_retry_confirms_the_one_order(self, paid_id, order_id, ref):
+        """The loser's retry, as queue_job runs it (a new transaction that
+        commits), brings the one order to the paid version."""
+        retry = self.start(paid=lambda env: process_as_job(env, paid_id))
+        self.join(retry)
+        self.assertIsNone(retry["paid"].error)
+        with self.real_env() as env:
+            order = self.assert_one_order(env, order_id, ref)
+            paid_msg = env["distribution.sync.message"].browse(paid_id)
+            self.assertEqual(paid_msg.state, "done", paid_msg.last_error)
+            self.assertEqual(paid_msg.res_id, order.id)
+            self.assertEqual(order.state, "sale", "the paid version confirms it")
+            self.assertIn("back door", str(order.note))
+
     # ------------------------------------------------------------------ tests
     def test_two_workers_on_one_order_one_takes_the_work(self):
         """orders/create and orders/paid of one order processed at once:
@@ -473,17 +487,7 @@ class TestRealConcurrency(TransactionCase):
             self.assertEqual(paid_msg.attempt_count, 0)
             self.assertFalse(paid_msg.res_id)
 
-        # The retry, as queue_job runs it: a new transaction that commits.
-        retry = self.start(paid=lambda env: process_as_job(env, paid_id))
-        self.join(retry)
-        self.assertIsNone(retry["paid"].error)
-        with self.real_env() as env:
-            order = self.assert_one_order(env, order_id, ref)
-            paid_msg = env["distribution.sync.message"].browse(paid_id)
-            self.assertEqual(paid_msg.state, "done", paid_msg.last_error)
-            self.assertEqual(paid_msg.res_id, order.id)
-            self.assertEqual(order.state, "sale", "the paid version confirms it")
-            self.assertIn("back door", str(order.note))
+        self.assert_retry_confirms_the_one_order(paid_id, order_id, ref)
 
     def test_without_the_lock_the_binding_index_keeps_one_order(self):
         """Same race with the work lock always granted: both transactions
@@ -597,16 +601,7 @@ class TestRealConcurrency(TransactionCase):
             self.assertEqual(paid_msg.state, "received", "left for its retry")
             self.assertEqual(paid_msg.attempt_count, 0)
 
-        retry = self.start(paid=lambda env: process_as_job(env, paid_id))
-        self.join(retry)
-        self.assertIsNone(retry["paid"].error)
-        with self.real_env() as env:
-            order = self.assert_one_order(env, order_id, ref)
-            paid_msg = env["distribution.sync.message"].browse(paid_id)
-            self.assertEqual(paid_msg.state, "done", paid_msg.last_error)
-            self.assertEqual(paid_msg.res_id, order.id)
-            self.assertEqual(order.state, "sale")
-            self.assertIn("back door", str(order.note))
+        self.assert_retry_confirms_the_one_order(paid_id, order_id, ref)
 
     def test_same_event_delivered_twice_at_once_is_stored_once(self):
         """One event delivered twice at the same moment (Shopify retries a

@@ -8,8 +8,6 @@ import contextlib
 import importlib.util
 import os
 import re
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -109,43 +107,7 @@ def served_database(odoo, pg, workdir, addons, workers=2, channels="root:1", por
 
 
 def run_benchmark(benchmark, addons=(ot.MAIN_ADDON,)):
-    """Common ``main``: find Odoo, check the addons, run the benchmark.
-
-    ``benchmark(odoo, pg, workdir)`` is called with what was found.
-    It returns the exit code. Setup failures exit 1, an interruption 130;
-    the work directory (logs) is kept on failure only.
-    """
-    ot.install_signal_handlers()
-    try:
-        odoo = ot.find_odoo()
-    except (ot.OdooNotFound, ot.OdooUnusable) as exc:
-        ot.say(ot.skip_banner(str(exc)).replace("TIER ODOO SKIPPED", "NO BENCHMARK"))
-        return 1
-    missing = [name for name in addons if name not in ot.discover_addons()]
-    if missing:
-        ot.say(f"bench: addons missing from the repository: {', '.join(missing)}")
-        return 1
-    pg = ot.Pg.from_env()
-    # a throwaway key: the database is dropped at the end
-    os.environ.setdefault(ot.SECRET_KEYS_ENV, ot.new_fernet_key())
-    workdir = Path(tempfile.mkdtemp(prefix="dsync-bench-"))
-    ok = False
-    try:
-        ot.ensure_postgres(pg)
-        rc = benchmark(odoo, pg, workdir)
-        ok = True
-        return rc
-    except ot.TierError as exc:
-        ot.say(f"bench: FAILED: {exc}")
-        return 1
-    except ot.RPC_ERRORS as exc:
-        ot.say(f"bench: FAILED: {ot.rpc_failure(exc)}")
-        return 1
-    except (KeyboardInterrupt, ot.Interrupted):
-        ot.say("bench: interrupted")
-        return 130
-    finally:
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            ot.say(f"bench: logs kept in {workdir}")
+    """Common ``main``: find Odoo, check the addons, run the benchmark
+    (``benchmark(odoo, pg, workdir)`` returns the exit code; see
+    ``odoo_tier.run_script``)."""
+    return ot.run_script("bench", "NO BENCHMARK", benchmark, addons)
