@@ -1140,6 +1140,53 @@ def start_server(
     )
 
 
+@contextlib.contextmanager
+def serving(
+    odoo,
+    pg,
+    db,
+    addons,
+    log_path,
+    workers=2,
+    channels="root:1",
+    data_dir=None,
+    port=0,
+    env_extra=None,
+):
+    """Serve ``db`` on 127.0.0.1 with ``workers`` HTTP workers, no cron thread and
+    the queue job runner on ``channels``; yield the base URL once it answers, stop
+    the server on exit."""
+    port = port or free_port()
+    extra = [
+        f"--workers={workers}",
+        "--max-cron-threads=0",
+        f"--gevent-port={free_port()}",
+    ]
+    if data_dir:
+        extra.append(f"--data-dir={data_dir}")
+    env = {"ODOO_QUEUE_JOB_CHANNELS": channels, **(env_extra or {})}
+    proc = None
+    with open(Path(log_path).with_suffix(".out"), "wb") as out:
+        try:
+            proc = start_server(
+                odoo,
+                pg,
+                db,
+                port,
+                addons,
+                log_path=log_path,
+                out=out,
+                extra=extra,
+                env_extra=env,
+            )
+            base_url = f"http://127.0.0.1:{port}"
+            if not wait_http(base_url, 180, proc):
+                raise TierError(f"the server did not answer on {base_url}")
+            yield base_url
+        finally:
+            stop_process(proc)
+
+
 def prepare_database(
     odoo, pg, db, addons, demo, reset, workdir, data_dir=None, label="demo"
 ):
@@ -1334,21 +1381,13 @@ RPC_ERRORS = (xmlrpc.client.Fault, xmlrpc.client.ProtocolError, OSError)
 
 
 def cmd_demo(args):
-    try:
-        odoo = find_odoo()
-    except (OdooNotFound, OdooUnusable) as exc:
-        say(skip_banner(str(exc)).replace("TIER ODOO SKIPPED", "DEMO NOT POSSIBLE"))
-        return 1
     addons = selected_addons()
     if not addons:
         say("demo: no addon (directory with __manifest__.py) in the repository")
         return 1
-    pg = Pg.from_env()
-    workdir = Path(tempfile.mkdtemp(prefix="dsync-demo-"))
-    ok = False
-    try:
-        os.environ[SECRET_KEYS_ENV] = demo_secret_keys()
-        ensure_postgres(pg)
+    os.environ[SECRET_KEYS_ENV] = demo_secret_keys()
+
+    def body(odoo, pg, workdir):
         port = args.port
         if not port_is_free(port):
             raise TierError(f"port {port} on 127.0.0.1 is in use; pass --port N")
@@ -1357,23 +1396,10 @@ def cmd_demo(args):
         )
         if args.smoke:
             smoke(odoo, pg, args.db, port, addons, workdir)
-            ok = True
             return 0
         return serve_forever(odoo, pg, args.db, port, addons)
-    except TierError as exc:
-        say(f"demo: FAILED: {exc}")
-        return 1
-    except RPC_ERRORS as exc:
-        say(f"demo: FAILED: {rpc_failure(exc)}")
-        return 1
-    except (KeyboardInterrupt, Interrupted):
-        say("demo: interrupted")
-        return 130
-    finally:
-        if ok or not args.smoke:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            say(f"demo: logs kept in {workdir}")
+
+    return run_script("demo", "DEMO NOT POSSIBLE", body, addons)
 
 
 def serve_forever(odoo, pg, db, port, addons):

@@ -830,42 +830,22 @@ def walk(ot, odoo, pg, db, addons, workdir, data_dir=None):
     cannot be started.
     """
     fake_shopify = load_module("fake_shopify", FAKE_MODULE)
-    port = ot.free_port()
-    base_url = f"http://127.0.0.1:{port}"
     log_path = Path(workdir) / "walkthrough-server.log"
-    extra = [
-        "--workers=2",
-        "--max-cron-threads=0",
-        f"--gevent-port={ot.free_port()}",
-    ]
-    if data_dir:
-        extra.append(f"--data-dir={data_dir}")
-    env = {
-        "ODOO_QUEUE_JOB_CHANNELS": "root:2",
-        ot.SECRET_KEYS_ENV: os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key(),
-    }
+    keys = os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key()
     with (
-        open(Path(workdir) / "walkthrough-server.out", "wb") as out,
         fake_shopify.FakeShopify(access_token=TOKEN, api_version=API_VERSION) as fake,
-    ):
-        proc = ot.start_server(
+        ot.serving(
             odoo,
             pg,
             db,
-            port,
             addons,
-            log_path=log_path,
-            out=out,
-            extra=extra,
-            env_extra=env,
-        )
-        try:
-            if not ot.wait_http(base_url, 180, proc):
-                raise ot.TierError(f"the server did not answer on {base_url}")
-            walker = Walk(ot, ot.Rpc(base_url, db), base_url, fake)
-            results = walker.run()
-        finally:
-            ot.stop_process(proc)
+            log_path,
+            channels="root:2",
+            data_dir=data_dir,
+            env_extra={ot.SECRET_KEYS_ENV: keys},
+        ) as base_url,
+    ):
+        results = Walk(ot, ot.Rpc(base_url, db), base_url, fake).run()
     errors = ot.analyse_log(log_path, addons).outside_errors
     results.append(
         (

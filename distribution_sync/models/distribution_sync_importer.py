@@ -625,11 +625,12 @@ class DistributionSyncImporter(models.AbstractModel):
         )
 
     @api.model
-    def _line_signature(self, lines):
-        """Comparable form of order lines: product, quantity, price, discount."""
+    def _line_signature(self, lines, label=None):
+        """Comparable form of order lines: (product, quantity, price,
+        discount), sorted; the product as ``label[product id]`` when given."""
         return sorted(
             (
-                line["product_id"],
+                label.get(line["product_id"], "?") if label else line["product_id"],
                 round(line["product_uom_qty"], 4),
                 round(line["price_unit"], 4),
                 round(line.get("discount") or 0.0, 2),
@@ -639,21 +640,14 @@ class DistributionSyncImporter(models.AbstractModel):
 
     @api.model
     def _lines_for_people(self, lines):
-        """``(product reference, quantity, unit price, discount)`` of order
-        line values, for messages."""
+        """The signature of order line values with product references, for
+        messages."""
         products = self.env["product.product"].browse(
             {line["product_id"] for line in lines if line.get("product_id")}
         )
-        label = {p.id: p.default_code or p.display_name for p in products}
-        return [
-            (
-                label.get(line["product_id"], "?"),
-                round(line["product_uom_qty"], 4),
-                round(line["price_unit"], 4),
-                round(line.get("discount") or 0.0, 2),
-            )
-            for line in lines
-        ]
+        return self._line_signature(
+            lines, {p.id: p.default_code or p.display_name for p in products}
+        )
 
     @api.model
     def _order_line_values(self, sale_order):

@@ -20,11 +20,11 @@ _spec.loader.exec_module(ot)
 class Served:
     """A fresh database served by a running Odoo (see ``served_database``)."""
 
-    def __init__(self, odoo, pg, db, data_dir, addons, port):
+    def __init__(self, odoo, pg, db, data_dir, addons, base_url):
         self.odoo, self.pg, self.db = odoo, pg, db
-        self.data_dir, self.addons, self.port = data_dir, addons, port
-        self.base_url = f"http://127.0.0.1:{port}"
-        self.rpc = None
+        self.data_dir, self.addons, self.base_url = data_dir, addons, base_url
+        self.port = int(base_url.rsplit(":", 1)[1])
+        self.rpc = ot.Rpc(base_url, db)
 
     def shell(self, script, workdir, label, timeout=3600):
         """Run ``script`` in ``odoo shell`` on the database; return its stdout lines.
@@ -62,9 +62,6 @@ def served_database(odoo, pg, workdir, addons, workers=2, channels="root:1", por
     workdir = Path(workdir)
     data_dir = workdir / "data"
     db = f"dsync_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    port = port or ot.free_port()
-    proc = None
-    out = open(workdir / "server.out", "wb")  # closed in the finally below
     try:
         ot.prepare_database(
             odoo,
@@ -77,32 +74,19 @@ def served_database(odoo, pg, workdir, addons, workers=2, channels="root:1", por
             data_dir=data_dir,
             label="bench",
         )
-        extra = [
-            f"--workers={workers}",
-            "--max-cron-threads=0",
-            f"--gevent-port={ot.free_port()}",
-            f"--data-dir={data_dir}",
-        ]
-        proc = ot.start_server(
+        with ot.serving(
             odoo,
             pg,
             db,
-            port,
             addons,
-            log_path=workdir / "server.log",
-            out=out,
-            extra=extra,
-            env_extra={"ODOO_QUEUE_JOB_CHANNELS": channels},
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        if not ot.wait_http(base_url, 180, proc):
-            raise ot.TierError(f"the server did not answer on {base_url}")
-        served = Served(odoo, pg, db, data_dir, addons, port)
-        served.rpc = ot.Rpc(base_url, db)
-        yield served
+            workdir / "server.log",
+            workers=workers,
+            channels=channels,
+            data_dir=data_dir,
+            port=port,
+        ) as base_url:
+            yield Served(odoo, pg, db, data_dir, addons, base_url)
     finally:
-        ot.stop_process(proc)
-        out.close()
         ot.odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
 
 
