@@ -533,6 +533,30 @@ class Walk:
             f"exception {state}, order {order and order['state']}",
         )
 
+    def step_unmapped_tax(self):
+        order_id = "5610000009006"
+        order = demo_variant(order_id)
+        money = {"amount": "3.63", "currency_code": "USD"}
+        order["line_items"][0]["tax_lines"] = [
+            {
+                "title": "Walk-through city tax",
+                "rate": 0.0725,
+                "price": "3.63",
+                "price_set": {"shop_money": money, "presentment_money": money},
+            }
+        ]
+        self.post("orders/create", order)
+        rows = self.final_messages([("external_id", "=", order_id)], 1)
+        problems = self.exceptions([("message_id", "=", rows[0]["id"])])
+        self.check(
+            "a tax line with no mapping and no Odoo tax of that rate: a mapping "
+            "exception names it, no order",
+            [p["category"] for p in problems] == ["mapping"]
+            and "Walk-through city tax" in problems[0]["name"]
+            and not self.bound("sale.order", order_id),
+            problems and problems[0]["name"],
+        )
+
     def step_total_mismatch(self):
         order_id = "5610000009002"
         self.post("orders/create", demo_variant(order_id, total_price="999.99"))
@@ -803,6 +827,7 @@ class Walk:
             ("webhook route answers", self.step_route),
             ("order A: shuffled, duplicated, concurrent", self.step_order_a),
             ("unknown SKU, then retry", self.step_unknown_sku),
+            ("unmapped tax", self.step_unmapped_tax),
             ("total mismatch", self.step_total_mismatch),
             ("cancellation before shipping", self.step_cancel_unshipped),
             ("delivery -> fulfillment", self.step_fulfillment),
