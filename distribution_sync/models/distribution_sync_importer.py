@@ -126,8 +126,14 @@ class DistributionSyncImporter(models.AbstractModel):
         matrix = backend._ownership_matrix()
         partner = self._match_partner(backend, customer)
         values = self._prepare_partner_vals(backend, customer, table)
-        if customer.get("company_name") and not customer.get("is_company"):
-            values.setdefault("name", customer["company_name"])
+        company = customer.get("company_name")
+        if company and not customer.get("is_company"):
+            if values.get("name"):
+                # A person buying for a company: Odoo keeps it as the person's
+                # company name (one click turns it into a company contact).
+                values["company_name"] = company
+            else:
+                values.update(name=company, is_company=True)
         problems = []
         created = not partner
         if created:

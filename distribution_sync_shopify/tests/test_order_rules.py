@@ -30,6 +30,30 @@ class TestShopifyOrderRules(ShopifyCase):
         self.assertEqual(sale_order.partner_id, existing)
         self.assertEqual(sale_order.partner_shipping_id.parent_id, existing)
 
+    def test_person_buying_for_a_company_keeps_the_company_name(self):
+        order = order_variant("demo_order_1001.json")
+        order["billing_address"]["company"] = "Harbor Supplies"
+        message = self.receive("orders/create", order)
+        self.assertEqual(message.state, "done", message.last_error)
+        customer = self.order_of(DEMO_ORDER_ID).partner_id
+        self.assertEqual(customer.name, "Ana Buyer")
+        self.assertFalse(customer.is_company)
+        self.assertEqual(customer.company_name, "Harbor Supplies")
+
+    def test_company_without_a_person_is_a_company(self):
+        order = order_variant("demo_order_1001.json")
+        # Nobody's name anywhere, only the company's (a business account).
+        order["customer"].update(first_name=None, last_name=None)
+        order["customer"]["default_address"] = {"company": "Dockside Trading"}
+        for address in (order["billing_address"], order["shipping_address"]):
+            address.update(first_name=None, last_name=None, name=None)
+        message = self.receive("orders/create", order)
+        self.assertEqual(message.state, "done", message.last_error)
+        customer = self.order_of(DEMO_ORDER_ID).partner_id
+        self.assertEqual(customer.name, "Dockside Trading")
+        self.assertTrue(customer.is_company)
+        self.assertEqual(customer.email, "ana.buyer@example.com")
+
     def test_pack_variant_books_units(self):
         """A case of 2 sold as its own variant: 2 cases at 25.00 are 4 units
         at 12.50, the line total unchanged."""
