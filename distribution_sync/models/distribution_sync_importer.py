@@ -146,7 +146,15 @@ class DistributionSyncImporter(models.AbstractModel):
                 )
             decision = matrix.decide_inbound("customer", values, is_create=True)
             if not decision.allowed:
-                raise OwnershipConflict("customer", decision.conflicts or values)
+                # Whatever the policy ("ignore" only silences changes to known
+                # customers): the document needs a customer Odoo does not have.
+                conflict = OwnershipConflict("customer", decision.conflicts or values)
+                who = customer.get("email") or customer.get("phone") or values["name"]
+                conflict.message = (
+                    f"Odoo owns the customers and {who} is not one of them: create "
+                    "the customer in Odoo (same email or phone), then retry."
+                )
+                raise conflict
             create_vals = {k: v for k, v in values.items() if k not in decision.ignored}
             create_vals.update(customer_rank=1, company_id=False)
             partner = self.env["res.partner"].create(create_vals)

@@ -133,7 +133,22 @@ class TestOwnership(DistributionSyncCase):
         )
         exception = self._open_exceptions(message)
         self.assertEqual(exception.category, "conflict")
-        self.assertIn("customer", exception.name)
+        self.assertIn("ann@example.com is not one of them", exception.name)
+        # Once the customer exists in Odoo, the retry goes through.
+        self.env["res.partner"].create({"name": "Ann", "email": "ann@example.com"})
+        exception.action_retry()
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(message.state, "done", message.last_error)
+
+    def test_customer_owned_by_odoo_ignore_policy_still_needs_the_customer(self):
+        rule = self._customer_rule()
+        rule.write({"owner": "odoo", "on_conflict": "ignore"})
+        message = self._upsert()
+        self.assertEqual(message.state, "blocked")
+        self.assertFalse(self._partner())
+        exception = self._open_exceptions(message)
+        self.assertEqual(exception.category, "conflict")
+        self.assertIn("create the customer in Odoo", exception.name)
 
     def test_one_rule_per_entity(self):
         with self.assertRaises(ValidationError):
