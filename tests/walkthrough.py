@@ -128,28 +128,32 @@ class Walk:
             self.check(title, False, self.ot.rpc_failure(exc))
 
     # --------------------------------------------------------------- helpers
-    def post(self, topic, payload, event_id=None, secret=SECRET, backend_id=None):
-        """POST a Shopify webhook; returns (status, text, seconds)."""
-        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    def headers(self, topic, body, event_id=None, secret=SECRET):
+        """Shopify's webhook headers for ``body``, signed with ``secret``."""
         if event_id is None:
             self.events += 1
             event_id = f"walk-{uuid.uuid4().hex[:8]}-{self.events}"
         digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+        return {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": topic,
+            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-API-Version": API_VERSION,
+            "X-Shopify-Event-Id": event_id,
+            "X-Shopify-Webhook-Id": f"hook-{event_id}",
+            "X-Shopify-Triggered-At": now_iso(),
+        }
+
+    def post(self, topic, payload, event_id=None, secret=SECRET, backend_id=None):
+        """POST a Shopify webhook; returns (status, text, seconds)."""
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         request = urllib.request.Request(
             f"{self.base_url}/distribution_sync/webhook/"
             f"{backend_id or self.backend_id}",
             data=body,
             method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-Shopify-Topic": topic,
-                "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-                "X-Shopify-Shop-Domain": SHOP,
-                "X-Shopify-API-Version": API_VERSION,
-                "X-Shopify-Event-Id": event_id,
-                "X-Shopify-Webhook-Id": f"hook-{event_id}",
-                "X-Shopify-Triggered-At": now_iso(),
-            },
+            headers=self.headers(topic, body, event_id, secret),
         )
         t0 = time.monotonic()
         try:
@@ -166,7 +170,6 @@ class Walk:
         """Status answered to a signed body of ``size`` bytes (the server may
         answer and close before reading it all)."""
         body = b'{"padding": "' + b"x" * (size - 15) + b'"}'
-        digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
         connection = http.client.HTTPConnection(
             self.base_url.split("//", 1)[1], timeout=30
         )
@@ -174,13 +177,9 @@ class Walk:
             connection.putrequest(
                 "POST", f"/distribution_sync/webhook/{self.backend_id}"
             )
-            for name, value in (
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("X-Shopify-Topic", "orders/create"),
-                ("X-Shopify-Hmac-Sha256", base64.b64encode(digest).decode()),
-                ("X-Shopify-Event-Id", f"walk-big-{uuid.uuid4().hex[:8]}"),
-            ):
+            headers = self.headers("orders/create", body)
+            headers["Content-Length"] = str(len(body))
+            for name, value in headers.items():
                 connection.putheader(name, value)
             connection.endheaders()
             try:
@@ -272,15 +271,13 @@ class Walk:
     def setup(self):
         """Products, a 10 % sale tax, and the backend from the contract fields."""
         rpc = self.rpc
-        self.products = {}
         for _demo_sku, sku, name, price in PRODUCTS:
             found = rpc("product.product", "search", [("default_code", "=", sku)])
             values = {"list_price": price, "taxes_id": [(5, 0, 0)]}
             if found:
                 rpc("product.product", "write", found[:1], values)
-                self.products[sku] = found[0]
             else:
-                self.products[sku] = rpc(
+                rpc(
                     "product.product",
                     "create",
                     dict(values, name=name, default_code=sku, type="consu"),
