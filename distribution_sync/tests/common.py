@@ -100,6 +100,22 @@ class DistributionSyncCase(TransactionCase):
         cls.exceptions = cls.env["distribution.sync.exception"]
         cls.bindings = cls.env["distribution.sync.binding"]
 
+    @classmethod
+    def make_tax(cls, rate, included=False, name=None):
+        """A percentage sale tax of the test company, price-included or not."""
+        return cls.env["account.tax"].create(
+            {
+                "name": name or f"Test sale {rate}%{' incl.' if included else ''}",
+                "amount": rate,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+                "company_id": cls.company.id,
+                "price_include_override": "tax_included"
+                if included
+                else "tax_excluded",
+            }
+        )
+
     def intake(self, topic, payload, event_id=None, backend=None):
         """Store an inbound message as the webhook route would."""
         backend = backend or self.backend

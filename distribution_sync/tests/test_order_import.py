@@ -370,22 +370,8 @@ class TestOrderImport(DistributionSyncCase):
         self.assertEqual(self._order().state, "sale")
 
     # ---------------------------------------------------------------- taxes
-    def _tax(self, amount, included=False, name=None):
-        return self.env["account.tax"].create(
-            {
-                "name": name or f"Test sale {amount}%{' incl.' if included else ''}",
-                "amount": amount,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "company_id": self.company.id,
-                "price_include_override": "tax_included"
-                if included
-                else "tax_excluded",
-            }
-        )
-
     def test_tax_by_rate_excluded(self):
-        self._tax(15)
+        self.make_tax(15)
         payload = order_payload(
             "SO-1",
             taxes_included=False,
@@ -407,7 +393,7 @@ class TestOrderImport(DistributionSyncCase):
         self.assertEqual(order.state, "sale")
 
     def test_tax_by_rate_included(self):
-        included = self._tax(15, included=True)
+        included = self.make_tax(15, included=True)
         payload = order_payload(
             "SO-1",
             taxes_included=True,
@@ -437,8 +423,8 @@ class TestOrderImport(DistributionSyncCase):
         self.assertEqual(exception.value, "GST 7.25%")
 
         # Two taxes of that rate: the mapping, not the rate, decides.
-        self._tax(7.25, name="Levy A")
-        levy_b = self._tax(7.25, name="Levy B")
+        self.make_tax(7.25, name="Levy A")
+        levy_b = self.make_tax(7.25, name="Levy B")
         self.mappings.create(
             {
                 "backend_id": self.backend.id,
@@ -455,7 +441,7 @@ class TestOrderImport(DistributionSyncCase):
         self.assertAlmostEqual(order.amount_total, 21.45)
 
     def test_tax_included_setting_must_match(self):
-        self._tax(15)
+        self.make_tax(15)
         payload = order_payload(
             "SO-1",
             taxes_included=True,

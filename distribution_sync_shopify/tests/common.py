@@ -115,21 +115,6 @@ class ShopifyCase(DistributionSyncCase):
             )
         )
 
-    @classmethod
-    def make_tax(cls, rate, included=False, name=None):
-        return cls.env["account.tax"].create(
-            {
-                "name": name or f"Shopify test {rate}%{' incl.' if included else ''}",
-                "amount": rate,
-                "amount_type": "percent",
-                "type_tax_use": "sale",
-                "company_id": cls.env.company.id,
-                "price_include_override": "tax_included"
-                if included
-                else "tax_excluded",
-            }
-        )
-
     def product_by_sku(self, sku):
         return self.products.filtered(lambda p: p.default_code == sku)
 
