@@ -1,6 +1,7 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import Command, api, models
+from odoo.tools import email_normalize, escape_psql
 
 from ..core import validation as core_validation
 from ..core.errors import (
@@ -55,7 +56,7 @@ class DistributionSyncImporter(models.AbstractModel):
         if mapping and mapping.country_id:
             return mapping.country_id
         return self._search_once(
-            self.env["res.country"], [("code", "=ilike", code)], limit=1
+            self.env["res.country"], [("code", "=", code.upper())], limit=1
         )
 
     @api.model
@@ -65,7 +66,7 @@ class DistributionSyncImporter(models.AbstractModel):
         mapping = table.get("state", code)
         if mapping and mapping.state_id:
             return mapping.state_id
-        domain = [("code", "=ilike", code)]
+        domain = [("code", "=ilike", escape_psql(code))]
         if country:
             domain.append(("country_id", "=", country.id))
         return self._search_once(self.env["res.country.state"], domain, limit=1)
@@ -96,9 +97,12 @@ class DistributionSyncImporter(models.AbstractModel):
             if found:
                 return found
         company_domain = [("company_id", "in", [backend.company_id.id, False])]
-        if customer.get("email"):
+        # The normalised address, compared exactly: never as a pattern, where
+        # "_" and "%" of an address would match other customers' addresses.
+        email = email_normalize(customer.get("email") or "")
+        if email:
             found = partners.search(
-                [("email", "=ilike", customer["email"]), ("parent_id", "=", False)]
+                [("email_normalized", "=", email), ("parent_id", "=", False)]
                 + company_domain,
                 limit=1,
             )

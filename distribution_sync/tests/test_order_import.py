@@ -134,6 +134,37 @@ class TestOrderImport(DistributionSyncCase):
         self._import(order_payload("SO-2"))
         self.assertEqual(self._order("SO-2").partner_id, existing)
 
+    def test_email_is_matched_exactly_never_as_a_pattern(self):
+        # "_" and "%" are LIKE wildcards: j_ne@ must not find jane@, nor
+        # %@example.com everybody at example.com.
+        jane = self.env["res.partner"].create(
+            {"name": "Jane", "email": "jane@example.com"}
+        )
+        for pattern in ("j_ne@example.com", "%@example.com"):
+            payload = order_payload(
+                f"SO-{pattern[:2]}",
+                customer={
+                    "external_id": f"C-{pattern[:2]}",
+                    "email": pattern,
+                    "name": "Pat Tern",
+                },
+            )
+            self._import(payload)
+            customer = self._order(f"SO-{pattern[:2]}").partner_id
+            self.assertNotEqual(customer, jane)
+            self.assertEqual(customer.email, pattern)
+        # The same address written otherwise is the same customer.
+        payload = order_payload(
+            "SO-JA",
+            customer={
+                "external_id": "C-JA",
+                "email": " Jane@Example.COM ",
+                "name": "Jane",
+            },
+        )
+        self._import(payload)
+        self.assertEqual(self._order("SO-JA").partner_id, jane)
+
     def test_customer_created_when_no_match(self):
         self.env["res.partner"].create({"name": "Jane", "email": "other@example.com"})
         before = self.env["res.partner"].search_count([])
