@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
 import logging
+import time
 import traceback
 import zlib
 from datetime import timedelta
@@ -299,33 +300,124 @@ class DistributionSyncMessage(models.Model):
             return self._run(self._do_work)
 
     def _process_job(self):
-        """queue_job entry point of an inbound message (idempotent)."""
-        return self._job()
+        """queue_job entry point of an inbound message (idempotent).
+
+        Run by the job runner, the job then goes on with the backlog of its
+        backend (``_drain_backlog``): a lone webhook is processed at once, a
+        burst of them shares a few jobs.
+        """
+        summary = self._job()
+        job_uuid = self.env.context.get("job_uuid")
+        if job_uuid and self.direction == "inbound":
+            drained = self._drain_backlog(job_uuid)
+            if drained:
+                summary = f"{summary} Backlog: {drained}."
+        return summary
+
+    def _work_in_shared_job(self):
+        """Process this message inside a job shared with others (advisory
+        lock, its own savepoint, outcome on the message); return its state,
+        or ``left open`` when another worker holds its work or a concurrent
+        update hit it (its own job, or the stuck-message cron, takes it)."""
+        if self.state not in core_states.OPEN_STATES:
+            return "unchanged"
+        if not self._lock_work():
+            return "left open"
+        try:
+            self._run(self._do_work)
+        except RetryableJobError:
+            return "left open"
+        return self.state
 
     def _process_batch_job(self):
         """queue_job entry point of several inbound messages sharing one job.
 
-        Each open message is processed as ``_process_job`` does (advisory
-        lock, its own savepoint, outcome recorded on the message), so the
-        failure of one does not affect the others. A message whose work is
-        held by another worker, or that hits a concurrent update, is left
-        open for its own job or the next run of the stuck-message cron.
+        Each open message is processed as ``_process_job`` does, so the
+        failure of one does not affect the others (``_work_in_shared_job``).
         """
         counts = {}
         # Mapping, product, country... lookups are shared by the messages.
         with self.env["distribution.sync.backend"]._job_scope():
             for message in self:
-                if message.state not in core_states.OPEN_STATES:
-                    state = "unchanged"
-                elif not message._lock_work():
-                    state = "left open"
-                else:
-                    try:
-                        message._run(message._do_work)
-                        state = message.state
-                    except RetryableJobError:
-                        state = "left open"
+                state = message._work_in_shared_job()
                 counts[state] = counts.get(state, 0) + 1
+        return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
+
+    # How much of its backend's backlog one job takes over (see _drain_backlog).
+    _drain_size = 50
+    _drain_seconds = 30
+
+    def _backlog_jobs(self, limit):
+        """``(message id, queue job id)`` of this backend's inbound messages
+        whose own job waits to start; their job rows are locked (rows another
+        transaction holds are skipped), so no two jobs take the same message.
+
+        Newest first: the runner starts the oldest, and a row it changed
+        since this transaction began cannot be locked here (serialization
+        failure): then there is no backlog to take this time.
+        """
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self._lock_backlog_jobs(limit)
+        except psycopg2.errors.SerializationFailure:
+            return []
+
+    def _lock_backlog_jobs(self, limit):
+        self.env.cr.execute(
+            """
+            SELECT message.id, job.id
+              FROM distribution_sync_message message
+              JOIN queue_job job ON job.uuid = message.job_uuid
+             WHERE message.backend_id = %s
+               AND message.direction = 'inbound'
+               AND message.state = 'queued'
+               AND message.id != %s
+               AND job.state = 'pending'
+               AND job.method_name = '_process_job'
+               AND (job.eta IS NULL OR job.eta <= (now() AT TIME ZONE 'utc'))
+             ORDER BY job.id DESC
+             LIMIT %s
+               FOR UPDATE OF job SKIP LOCKED
+            """,
+            (self.backend_id.id, self.id, limit),
+        )
+        return self.env.cr.fetchall()
+
+    def _drain_backlog(self, job_uuid):
+        """Process the backend's waiting messages in this job, at most
+        ``_drain_size`` of them within ``_drain_seconds``.
+
+        Each one is processed as in a shared job; the queue job of each one
+        processed is marked done here (same transaction), so the runner does
+        not start it. Should the runner start it all the same, it finds the
+        message done and does nothing. Returns a summary, empty when there
+        was no backlog.
+        """
+        rows = self._backlog_jobs(self._drain_size)
+        if not rows:
+            return ""
+        deadline = time.monotonic() + self._drain_seconds
+        counts, done_jobs = {}, []
+        with self.env["distribution.sync.backend"]._job_scope():
+            for message_id, job_id in rows:
+                if time.monotonic() > deadline:
+                    break
+                state = self.browse(message_id)._work_in_shared_job()
+                counts[state] = counts.get(state, 0) + 1
+                if state != "left open":
+                    done_jobs.append(job_id)
+        if done_jobs:
+            self.env["queue.job"].sudo().browse(done_jobs).with_context(
+                tracking_disable=True
+            ).write(
+                {
+                    "state": "done",
+                    "date_done": fields.Datetime.now(),
+                    "result": self.env._(
+                        "Processed by job %(uuid)s with the backlog.", uuid=job_uuid
+                    ),
+                }
+            )
         return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
 
     def _send_job(self):

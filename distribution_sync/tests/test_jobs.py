@@ -594,3 +594,89 @@ class TestBatchJobs(DistributionSyncJobCase):
         self.assertEqual(
             {job.method_name for job in trap.enqueued_jobs}, {"_process_batch_job"}
         )
+
+
+class TestBacklogDrain(DistributionSyncJobCase):
+    """A job run by the runner goes on with the backlog of its backend."""
+
+    def queue(self, count, prefix):
+        messages = self.messages
+        for index in range(count):
+            messages |= self.intake(
+                "order/upsert",
+                order_payload(f"{prefix}-{index}"),
+                event_id=f"{prefix}{index}",
+            )
+        messages._enqueue()
+        return messages
+
+    def job(self, message):
+        return self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+
+    def test_lone_message_is_processed_alone(self):
+        message = self.queue(1, "DL")
+        result = Job.load(self.env, message.job_uuid).perform()
+        self.assertEqual(message.state, "done")
+        self.assertNotIn("Backlog", result)
+
+    def test_first_job_drains_the_waiting_messages(self):
+        messages = self.queue(4, "DB")
+        first, others = messages[0], messages[1:]
+        self.assertEqual(set(self.job(first).mapped("state")), {"pending"})
+        result = Job.load(self.env, first.job_uuid).perform()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        for index in range(4):
+            self.assertEqual(len(self.orders_of(f"DB-{index}")), 1)
+        self.assertIn("Backlog: done: 3", result)
+        # The drained messages' own jobs will not run: they are done.
+        for message in others:
+            job = self.job(message)
+            self.assertEqual(job.state, "done")
+            self.assertIn(first.job_uuid, job.result)
+        # Should the runner start one anyway, it finds nothing to do.
+        again = Job.load(self.env, others[0].job_uuid).perform()
+        self.assertIn("Nothing to do", again)
+        self.assertEqual(others[0].attempt_count, 1)
+
+    def test_drain_is_bounded(self):
+        messages = self.queue(4, "DS")
+        model = type(self.env["distribution.sync.message"])
+        with mock.patch.object(model, "_drain_size", 2):
+            Job.load(self.env, messages[0].job_uuid).perform()
+        # newest first: the runner starts the oldest ones
+        left = messages[1]
+        self.assertEqual((messages - left).mapped("state"), ["done"] * 3)
+        self.assertEqual(left.state, "queued")
+        self.assertEqual(self.job(left).state, "pending")
+
+    def test_backlog_changed_by_the_runner_is_left_to_it(self):
+        first, waiting = self.queue(2, "DC")
+        model = type(self.env["distribution.sync.message"])
+        conflict = psycopg2.errors.SerializationFailure()
+        with mock.patch.object(model, "_lock_backlog_jobs", side_effect=conflict):
+            result = Job.load(self.env, first.job_uuid).perform()
+        self.assertEqual(first.state, "done")
+        self.assertNotIn("Backlog", result)
+        self.assertEqual(waiting.state, "queued")
+
+    def test_retry_waiting_for_its_time_is_not_drained(self):
+        first, later = self.queue(2, "DR")
+        self.job(later).eta = fields.Datetime.now() + timedelta(hours=1)
+        Job.load(self.env, first.job_uuid).perform()
+        self.assertEqual(first.state, "done")
+        self.assertEqual(later.state, "queued")
+        self.assertEqual(self.job(later).state, "pending")
+
+    def test_busy_work_is_left_to_its_own_job(self):
+        first, busy = self.queue(2, "DW")
+        cr2 = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr2.close)
+        self.addCleanup(cr2.rollback)
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(busy)),
+        )
+        result = Job.load(self.env, first.job_uuid).perform()
+        self.assertIn("left open: 1", result)
+        self.assertEqual(busy.state, "queued")
+        self.assertEqual(self.job(busy).state, "pending")
