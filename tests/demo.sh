@@ -6,7 +6,8 @@
 # runner and prints the URL to open (login admin / password admin). Ctrl-C stops it.
 # --smoke: start the server, send one signed webhook, wait for the queue job to process it,
 # print what happened, stop; exit code 0 when the message ended 'done'.
-# Odoo is found like the test tier: ODOO_BIN / ODOO_ADDONS_PATH, or `odoo` on PATH.
+# Odoo is the test tier's: the runtime of setup/provision.py (ODOO_SRC the first time on a
+# machine), or ODOO_BIN.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="python3"

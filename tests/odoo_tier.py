@@ -15,17 +15,28 @@ Commands::
         with the queue_job runner; ``--smoke`` instead sends one signed webhook,
         checks that a queue job processes it, then stops.
 
+Odoo comes from the runtime that ``setup/provision.py`` makes (or reuses) in a cache
+outside the clone: Odoo 18.0 from ``ODOO_SRC`` or a clone, its virtualenv with queue_job
+and pytest-odoo, PostgreSQL, a server configuration. The addons' Odoo tests run through
+pytest and the ``pytest-odoo`` plugin, one pytest test per Odoo test; installing without
+ERROR lines, the live walk-through and uninstalling are named checks of the same tier.
+
 Environment:
 
-    ODOO_BIN             odoo-bin or an ``odoo`` executable (default: ``odoo`` on PATH)
-    ODOO_PYTHON          interpreter for ODOO_BIN when it is a script (default: python3)
+    ODOO_SRC             Odoo 18.0 source folder or archive for the runtime (once; later
+                         runs reuse the cache, see setup/provision.py)
+    ODOO_BIN             use this existing odoo-bin instead of the runtime; then
+    ODOO_PYTHON          is its interpreter (default python3), which must import odoo,
+                         pytest-odoo and queue_job (or ODOO_ADDONS_PATH names it), and
     ODOO_ADDONS_PATH     extra addons directories, comma-separated (e.g. queue_job's)
     PGHOST, PGPORT, PGUSER, PGPASSWORD
-                         PostgreSQL server (default 127.0.0.1, 5432, odoo, odoo)
+                         PostgreSQL server (runtime: used when it answers, else a
+                         private cluster; ODOO_BIN: default 127.0.0.1, 5432, odoo,
+                         odoo)
     DSYNC_TEST_ADDONS    comma-separated addons to install and test instead of the
-                         repository's own (e.g. ``queue_job``, to try the harness on a
-                         known addon)
-    ODOO_TIER_REQUIRED   ``1``: no Odoo found is a failure instead of a skipped tier
+                         repository's own
+    ODOO_PYTEST_ARGS     extra pytest arguments for the Odoo tests (e.g. ``-k webhook``)
+    ODOO_TIER_REQUIRED   ``1``: no Odoo is a failure instead of a skipped tier (CI)
     ODOO_TIER_TIMEOUT    seconds allowed for one Odoo run (default 2700)
     ODOO_TIER_KEEP_LOGS  ``1``: keep the log directory even when everything passed
 """
@@ -41,6 +52,7 @@ import hmac
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -169,12 +181,22 @@ class Odoo:
     version: str
     where: str
     extra_addons: list
+    python: str
+    pg: "Pg"
+    config: str = None  # the runtime's server configuration
+    secret_keys: str = None
 
     def command(self, *args):
-        return [*self.cmd, *args]
+        """``odoo-bin [subcommand] [-c config] args``: the configuration goes after a
+        subcommand, which must come first."""
+        config = ["-c", self.config] if self.config else []
+        if args and args[0] in ("shell", "db"):
+            return [*self.cmd, args[0], *config, *args[1:]]
+        return [*self.cmd, *config, *args]
 
     def addons_path(self, addons=None):
-        """``--addons-path``: the repository (if it holds addons) + ODOO_ADDONS_PATH."""
+        """``--addons-path``: the repository (if it holds addons) + the runtime's or
+        ODOO_ADDONS_PATH's folders."""
         paths = []
         if discover_addons(REPO_ROOT) or (
             addons
@@ -189,27 +211,54 @@ class Odoo:
         return [f"--addons-path={value}"] if value else []
 
 
+def load_provision():
+    """``setup/provision.py`` as a module (it is a script beside the addons)."""
+    import importlib.util  # noqa: PLC0415 - only here
+
+    path = REPO_ROOT / "setup" / "provision.py"
+    spec = importlib.util.spec_from_file_location("dsync_provision", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def find_odoo():
-    explicit = os.environ.get("ODOO_BIN", "").strip()
-    if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
-            raise OdooUnusable(f"ODOO_BIN={explicit} is not a file")
-        if (
-            path.suffix == ".py"
-            or path.name == "odoo-bin"
-            or not os.access(path, os.X_OK)
-        ):
-            cmd = [os.environ.get("ODOO_PYTHON") or "python3", str(path)]
-        else:
-            cmd = [str(path)]
-        where = f"ODOO_BIN={explicit}"
+    """The Odoo to test with: ODOO_BIN when set, else the provisioned runtime.
+
+    OdooNotFound when the runtime cannot be made (the message says how to set
+    ODOO_SRC), OdooUnusable when ODOO_BIN is set but cannot be used.
+    """
+    if os.environ.get("ODOO_BIN", "").strip():
+        return explicit_odoo()
+    provision = load_provision()
+    try:
+        runtime = provision.provision()
+    except provision.ProvisionError as exc:
+        raise OdooNotFound(str(exc)) from exc
+    pg = runtime["pg"]
+    return Odoo(
+        cmd=[runtime["python"], runtime["odoo_bin"]],
+        version=runtime["series"],
+        where=f"runtime {runtime['dir']}",
+        extra_addons=list(runtime["addons_path"]),
+        python=runtime["python"],
+        pg=Pg(pg["host"], str(pg["port"]), pg["user"], pg["password"]),
+        config=runtime["config"],
+        secret_keys=runtime["secret_keys"],
+    )
+
+
+def explicit_odoo():
+    explicit = os.environ["ODOO_BIN"].strip()
+    path = Path(explicit).expanduser()
+    if not path.is_file():
+        raise OdooUnusable(f"ODOO_BIN={explicit} is not a file")
+    python = os.environ.get("ODOO_PYTHON") or "python3"
+    if path.suffix == ".py" or path.name == "odoo-bin" or not os.access(path, os.X_OK):
+        cmd = [python, str(path)]
     else:
-        found = shutil.which("odoo")
-        if not found:
-            raise OdooNotFound("ODOO_BIN is not set and there is no `odoo` on PATH")
-        cmd = [found]
-        where = found
+        cmd = [str(path)]
+    where = f"ODOO_BIN={explicit}"
     try:
         proc = subprocess.run(
             cmd + ["--version"],
@@ -231,8 +280,7 @@ def find_odoo():
         )
     version = match.group(1)
     if not re.match(r"^18\.0(\b|[-+])", version):
-        message = f"{where} is Odoo {version}, the addons need {ODOO_SERIES}"
-        raise (OdooUnusable if explicit else OdooNotFound)(message)
+        raise OdooUnusable(f"{where} is Odoo {version}, the addons need {ODOO_SERIES}")
     extra = []
     for entry in os.environ.get("ODOO_ADDONS_PATH", "").split(","):
         entry = entry.strip()
@@ -241,7 +289,27 @@ def find_odoo():
         if not Path(entry).expanduser().is_dir():
             raise OdooUnusable(f"ODOO_ADDONS_PATH entry {entry} is not a directory")
         extra.append(str(Path(entry).expanduser().resolve()))
-    return Odoo(cmd=cmd, version=version, where=where, extra_addons=extra)
+    probe = subprocess.run(
+        [python, "-c", "import pytest_odoo"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(path.parent)),
+    )
+    if probe.returncode != 0:
+        raise OdooUnusable(
+            f"{python} (ODOO_PYTHON) cannot import pytest_odoo: install pytest and "
+            "pytest-odoo into the environment of that Odoo, or unset ODOO_BIN to use "
+            "the provisioned runtime"
+        )
+    return Odoo(
+        cmd=cmd,
+        version=version,
+        where=where,
+        extra_addons=extra,
+        python=python,
+        pg=Pg.from_env(),
+    )
 
 
 def skip_banner(reason):
@@ -249,10 +317,11 @@ def skip_banner(reason):
     return "\n".join(
         [
             line,
-            "!!  TIER ODOO SKIPPED: no Odoo 18 found.",
-            "!!  Set ODOO_BIN=/path/to/odoo-bin (and ODOO_ADDONS_PATH for queue_job)",
-            "!!  or put `odoo` on PATH.",
-            f"!!  Reason: {reason}",
+            "!!  TIER ODOO SKIPPED: no Odoo 18 runtime could be provisioned.",
+            "!!  Set ODOO_SRC to an Odoo 18.0 source folder or archive (copied once",
+            "!!  into the cache, see setup/provision.py), or ODOO_BIN to an existing",
+            "!!  odoo-bin. The reason:",
+            *(f"!!    {line}" for line in str(reason).splitlines()),
             "!!  The addons' own Odoo tests (install, tests, uninstall) did NOT run.",
             line,
         ]
@@ -363,6 +432,13 @@ def _check_role(pg):
     if proc.stdout.strip() != "t":
         return False, f'role "{pg.user}" may not create databases (CREATEDB needed)'
     return True, "ok"
+
+
+def ready_postgres(odoo):
+    """The runtime's PostgreSQL is ready once provisioned; an ODOO_BIN one is
+    checked (and started or given its role when it can be)."""
+    if odoo.config is None:
+        ensure_postgres(odoo.pg)
 
 
 def ensure_postgres(pg):
@@ -724,24 +800,100 @@ class Check:
     skipped: int = 0
     problems: list = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    # the named checks of the tier: (name, [problem, ...], seconds)
+    cases: list = dataclasses.field(default_factory=list)
 
     def fail(self, problem, count=1):
         self.failed += count
         self.problems.append(problem)
 
+    def named(self, name, problems=(), seconds=0.0):
+        """Count the named check ``name``: passed when it has no problem."""
+        self.cases.append((name, list(problems), round(seconds, 3)))
+        if problems:
+            self.fail(f"{name}: {'; '.join(problems)}")
+        else:
+            self.passed += 1
+
+
+JunitCounts = collections.namedtuple(
+    "JunitCounts", "tests passed failed skipped per_addon"
+)
+# pytest names a test class by its file's path: ``<addon>.tests.test_x.TestY``
+ADDON_CLASS_RE = re.compile(r"(?:^|\baddons\.)(?P<addon>\w+)\.tests\.")
+
+
+def junit_counts(path):
+    """Counts of a pytest JUnit XML report (None when it is missing or unreadable);
+    ``per_addon``: tests run per addon, from the test class names."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only here
+
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return None
+    tests = failed = skipped = 0
+    per_addon = collections.Counter()
+    for case in root.iter("testcase"):
+        tests += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed += 1
+        elif case.find("skipped") is not None:
+            skipped += 1
+        match = ADDON_CLASS_RE.search(case.get("classname", ""))
+        if match:
+            per_addon[match["addon"]] += 1
+    return JunitCounts(tests, tests - failed - skipped, failed, skipped, per_addon)
+
+
+def write_junit(path, checks, pytest_reports):
+    """One JUnit XML for the tier: the pytest reports' suites, then a suite of the
+    named checks per database."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only here
+
+    root = ET.Element("testsuites")
+    for report in pytest_reports:
+        with contextlib.suppress(OSError, ET.ParseError):
+            found = ET.parse(report).getroot()
+            suites = [found] if found.tag == "testsuite" else found.iter("testsuite")
+            root.extend(list(suites))
+    for check in checks:
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=f"{check['name']} checks",
+            tests=str(len(check["cases"])),
+            failures=str(sum(1 for case in check["cases"] if case[1])),
+            errors="0",
+            skipped="0",
+        )
+        for name, problems, seconds in check["cases"]:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"{check['name']}.checks",
+                name=name,
+                time=str(seconds),
+            )
+            if problems:
+                ET.SubElement(case, "failure", message="; ".join(problems))
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
 
 class Tier:
     """Everything one `run` needs: Odoo, PostgreSQL, the addons, a scratch directory."""
 
-    def __init__(self, odoo, pg, addons):
+    def __init__(self, odoo, pg, addons, pytest_args=()):
         self.odoo = odoo
         self.pg = pg
         self.addons = addons
+        self.pytest_args = list(pytest_args)
         self.workdir = Path(tempfile.mkdtemp(prefix="dsync-odoo-tier-"))
         self.data_dir = self.workdir / "data"
         self.timeout = int(os.environ.get("ODOO_TIER_TIMEOUT") or 2700)
         self.run_id = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.search_dirs = [str(REPO_ROOT), *odoo.extra_addons]
+        self.junit_files = []
 
     def common_args(self, db):
         return [
@@ -753,40 +905,17 @@ class Tier:
         ]
 
     def test_database(self, label, demo):
+        """Install the addons in a fresh database (a named check), run their Odoo
+        tests through pytest-odoo (one test each), then the checks that need a
+        served or uninstalled database; drop the database."""
         slug = "demo" if demo else "nodemo"
         db = f"dsync_test_{self.run_id}_{slug}"
         check = Check(name=f"odoo[{label}]")
-        log_path = self.workdir / f"{slug}.log"
-        out_path = self.workdir / f"{slug}.out"
-        tags = ",".join(f"/{name}" for name in self.addons)
-        cmd = self.odoo.command(
-            *self.common_args(db),
-            "-i",
-            ",".join(self.addons),
-            "--test-enable",
-            f"--test-tags={tags}",
-            "--stop-after-init",
-            "--http-interface=127.0.0.1",
-            f"--http-port={free_port()}",
-            "--max-cron-threads=0",
-            "--log-level=info",
-            f"--logfile={log_path}",
-            "--load=base,web",
-        )
-        if not demo:
-            cmd.append("--without-demo=all")
         t0 = time.monotonic()
-        say(
-            f"{check.name}: installing {', '.join(self.addons)} and running their "
-            f"tests (database {db})"
-        )
         try:
-            rc = run_logged(
-                cmd, out_path, self.timeout, log_path=log_path, label=check.name
-            )
-            report = analyse_log(log_path, self.addons)
-            self._count_tests(check, report, rc, out_path)
-            installed = report.result is not None and not report.outside_errors
+            installed = self._install(check, db, slug, demo)
+            if installed:
+                self._pytest(check, db, slug)
             # The walk-through books real documents, some on products of the
             # addons' data; the uninstall check runs in the other database.
             if not demo and installed:
@@ -800,67 +929,141 @@ class Tier:
         check.seconds = time.monotonic() - t0
         return check
 
-    def _count_tests(self, check, report, rc, out_path):
-        if report.result is not None:
-            res = report.result
-            check.passed = max(
-                0, res["total"] - res["failed"] - res["errors"] - report.skipped
-            )
-            check.failed = res["failed"] + res["errors"]
-            check.skipped = report.skipped
-            if check.failed:
-                check.problems.append(
-                    f"{res['failed']} failed and {res['errors']} error(s) "
-                    f"in {res['total']} tests"
-                )
-        else:
-            check.fail(
-                "no test result line in the log: Odoo did not finish "
-                + ("(timeout)" if rc is None else f"(exit code {rc})")
-            )
+    def _install(self, check, db, slug, demo):
+        """Named check: the addons install with no ERROR line."""
+        log_path = self.workdir / f"install-{slug}.log"
+        out_path = self.workdir / f"install-{slug}.out"
+        cmd = self.odoo.command(
+            *self.common_args(db),
+            "-i",
+            ",".join(self.addons),
+            "--stop-after-init",
+            "--no-http",
+            "--max-cron-threads=0",
+            "--log-level=info",
+            f"--logfile={log_path}",
+            "--load=base,web",
+        )
+        if not demo:
+            cmd.append("--without-demo=all")
+        say(f"{check.name}: installing {', '.join(self.addons)} (database {db})")
+        t0 = time.monotonic()
+        rc = run_logged(
+            cmd, out_path, self.timeout, log_path=log_path, label=check.name
+        )
+        report = analyse_log(log_path, self.addons)
+        problems = []
+        if rc != 0:
+            problems.append("timeout" if rc is None else f"odoo exited with code {rc}")
         if report.outside_errors:
-            check.fail(
-                f"install produced errors: {len(report.outside_errors)} ERROR/CRITICAL "
-                "log line(s) outside any test"
+            problems.append(
+                f"{len(report.outside_errors)} ERROR/CRITICAL log line(s) while "
+                "installing"
             )
+        name = f"install {'with' if demo else 'without'} demo data, no ERROR line"
+        check.named(name, problems, time.monotonic() - t0)
+        print_records("install errors", report.outside_errors)
+        if rc != 0:
+            tail = Path(out_path).read_text(errors="replace").strip().splitlines()
+            say("\n".join(tail[-15:]))
+        return not problems
+
+    def pytest_command(self, db, xml, log_path, suite):
+        """pytest with the pytest-odoo plugin on ``db``: every addon's tests/."""
+        extra = [
+            f"--odoo-extra=data-dir={self.data_dir}",
+            f"--odoo-extra=logfile={log_path}",
+            "--odoo-extra=load=base,web",
+        ]
+        if self.odoo.config:
+            extra.append(f"--odoo-config={self.odoo.config}")
+        else:
+            extra += [f"--odoo-extra={arg[2:]}" for arg in self.pg.odoo_args()]
+        test_dirs = [
+            str(REPO_ROOT / name / "tests")
+            for name in self.addons
+            if (REPO_ROOT / name / "tests").is_dir()
+        ]
+        return [
+            self.odoo.python,
+            "-m",
+            "pytest",
+            f"--odoo-database={db}",
+            f"--odoo-addons-path={self.odoo.addons_path(self.addons)}",
+            "--odoo-http",
+            "--odoo-log-level=info",
+            *extra,
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "odoo_pytest_plugin",
+            f"--rootdir={REPO_ROOT}",
+            "-q",
+            "-rfE",
+            # Odoo 18's own calls to werkzeug and others: noise in every run
+            "-W",
+            "ignore::DeprecationWarning",
+            f"--junitxml={xml}",
+            "-o",
+            "junit_family=xunit2",
+            "-o",
+            f"junit_suite_name={suite}",
+            *self.pytest_args,
+            *test_dirs,
+        ]
+
+    def _pytest(self, check, db, slug):
+        """The addons' Odoo tests through pytest-odoo, against the installed
+        database; each test counted on its own (JUnit XML)."""
+        xml = self.workdir / f"pytest-{slug}.xml"
+        log_path = self.workdir / f"pytest-{slug}.log"
+        cmd = self.pytest_command(db, xml, log_path, check.name)
+        env = dict(
+            os.environ,
+            PYTHONPATH=str(Path(__file__).resolve().parent),
+            # no job runner: queue_job starts one with the HTTP server of the
+            # HttpCase tests, which would run (and commit) the demo data's jobs
+            ODOO_QUEUE_JOB_CHANNELS="root:0",
+        )
+        say(f"{check.name}: the addons' Odoo tests through pytest-odoo")
+        try:
+            rc = subprocess.run(
+                cmd,
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                timeout=self.timeout,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            rc = None
+        counts = junit_counts(xml)
+        if counts is None:
+            why = "timeout" if rc is None else f"exit code {rc}"
+            check.fail(f"pytest wrote no report ({why}); Odoo log: {log_path}")
+            return
+        self.junit_files.append(xml)
+        check.passed += counts.passed
+        check.failed += counts.failed
+        check.skipped += counts.skipped
+        if counts.failed:
+            check.problems.append(
+                f"{counts.failed} of {counts.tests} Odoo tests failed "
+                f"(Odoo log: {log_path})"
+            )
+        if rc not in (0, 1):
+            check.fail(f"pytest exited with code {rc}")
+        say(
+            "  tests per addon: "
+            + ", ".join(f"{n} {counts.per_addon.get(n, 0)}" for n in self.addons)
+        )
         for name in self.addons:
-            if (
-                report.result is not None
-                and not report.started[name]
-                and addon_expects_tests(name, self.search_dirs)
-            ):
+            has_tests = (REPO_ROOT / name / "tests").is_dir()
+            if has_tests and not counts.per_addon.get(name) and not self.pytest_args:
                 check.fail(
                     f"zero tests ran for {name}, which has a tests/ folder "
                     "(is every test module imported in tests/__init__.py?)"
                 )
-            elif report.result is not None and not report.started[name]:
-                say(f"  note: {name} has no tests/ folder: no Odoo tests for it")
-        if rc not in (0, None) and not check.failed:
-            check.fail(f"odoo exited with code {rc}")
-        counts = ", ".join(f"{name} {report.started[name]}" for name in self.addons)
-        say(f"  tests per addon: {counts}")
-        print_records("failing tests", report.failures)
-        print_records(
-            "ERROR/CRITICAL outside tests (install errors)", report.outside_errors
-        )
-        if report.inside_errors:
-            say(
-                f"  note: {len(report.inside_errors)} ERROR line(s) were logged while "
-                "tests ran (not counted as such)"
-            )
-            if not report.failures:
-                print_records("errors logged during tests", report.inside_errors, 3)
-        if report.warnings:
-            say(
-                f"  note: {len(report.warnings)} WARNING line(s) name our addons, e.g.:"
-            )
-            for record in report.warnings[:5]:
-                say("    " + record.lines[0][:300])
-        if report.result is None or (rc not in (0, None) and not report.failures):
-            tail = Path(out_path).read_text(errors="replace").strip().splitlines()[-15:]
-            if tail:
-                say("  --- last lines of odoo's own output ---")
-                say("\n".join(tail))
 
     def _walkthrough(self, check, db):
         """The Shopify contract through real HTTP and the queue_job runner
@@ -881,12 +1084,11 @@ class Tier:
                 self.data_dir,
             )
         except TierError as exc:
-            check.fail(f"walk-through: {exc}")
+            check.named("walk-through: the server serves the database", [str(exc)])
             return
         failed = [name for name, ok, _detail in results if not ok]
-        check.passed += len(results) - len(failed)
-        for name in failed:
-            check.fail(f"walk-through: {name}")
+        for name, ok, detail in results:
+            check.named(f"walk-through: {name}", [] if ok else [detail or "failed"])
         say(
             f"{check.name}: walk-through {len(results) - len(failed)} passed, "
             f"{len(failed)} failed"
@@ -934,15 +1136,35 @@ class Tier:
             problems.append(
                 f"{len(errors)} ERROR/CRITICAL log line(s) during uninstall"
             )
+        check.named("uninstall every addon, no ERROR line", problems)
         if problems:
-            check.fail("uninstall: " + "; ".join(problems))
             say(f"{check.name}: uninstall FAILED: {'; '.join(problems)}")
             print_records("uninstall errors", errors)
             if states is None:
                 say("\n".join(output.strip().splitlines()[-15:]))
         else:
-            check.passed += 1
-            say(f"{check.name}: uninstall ok (counted as 1 passed check)")
+            say(f"{check.name}: uninstall ok")
+
+
+def cmd_provision():
+    """Make or reuse the runtime before the tiers run (see ``main``)."""
+    t0 = time.monotonic()
+    try:
+        odoo = find_odoo()
+    except OdooNotFound as exc:
+        if os.environ.get("ODOO_TIER_REQUIRED") == "1":
+            say(f"odoo tier: FAILED (ODOO_TIER_REQUIRED=1): {exc}")
+            return 1
+        say(skip_banner(str(exc)))
+        return 3
+    except OdooUnusable as exc:
+        say(f"odoo tier: FAILED: {exc}")
+        return 1
+    say(
+        f"odoo tier: Odoo {odoo.version} ({odoo.where}) ready in "
+        f"{time.monotonic() - t0:.1f} s"
+    )
+    return 0
 
 
 def write_summary(path, summary):
@@ -987,14 +1209,14 @@ def cmd_run(args):
             f"odoo tier: Odoo {odoo.version} ({odoo.where}); "
             f"addons: {', '.join(addons)}"
         )
-        pg = Pg.from_env()
         try:
-            ensure_postgres(pg)
+            ready_postgres(odoo)
         except TierError as exc:
             summary.update(failed=1, message=str(exc))
             say(f"odoo tier: FAILED: {exc}")
             return 1
-        tier = Tier(odoo, pg, addons)
+        pytest_args = shlex.split(os.environ.get("ODOO_PYTEST_ARGS", ""))
+        tier = Tier(odoo, odoo.pg, addons, [*pytest_args, *args.pytest_args])
         keep = os.environ.get("ODOO_TIER_KEEP_LOGS") == "1"
         try:
             for label, demo in (("without demo", False), ("demo", True)):
@@ -1010,6 +1232,8 @@ def cmd_run(args):
         finally:
             for key in ("passed", "failed", "skipped"):
                 summary[key] = sum(run[key] for run in summary["runs"])
+            if args.junitxml:
+                write_junit(args.junitxml, summary["runs"], tier.junit_files)
             if summary["failed"] or keep or len(summary["runs"]) < 2:
                 say(f"odoo tier: logs kept in {tier.workdir}")
                 shutil.rmtree(tier.data_dir, ignore_errors=True)
@@ -1385,9 +1609,11 @@ def cmd_demo(args):
     if not addons:
         say("demo: no addon (directory with __manifest__.py) in the repository")
         return 1
-    os.environ[SECRET_KEYS_ENV] = demo_secret_keys()
 
     def body(odoo, pg, workdir):
+        if not odoo.secret_keys:
+            # an existing Odoo (ODOO_BIN): a key kept for the demo database
+            os.environ[SECRET_KEYS_ENV] = demo_secret_keys()
         port = args.port
         if not port_is_free(port):
             raise TierError(f"port {port} on 127.0.0.1 is in use; pass --port N")
@@ -1452,14 +1678,13 @@ def run_script(label, banner, body, addons=(MAIN_ADDON,)):
     if missing:
         say(f"{label}: addons missing from the repository: {', '.join(missing)}")
         return 1
-    pg = Pg.from_env()
-    # a throwaway key: the scripts drop their databases at the end
-    os.environ.setdefault(SECRET_KEYS_ENV, new_fernet_key())
+    # the runtime's key, else a throwaway one (the scripts drop their databases)
+    os.environ.setdefault(SECRET_KEYS_ENV, odoo.secret_keys or new_fernet_key())
     workdir = Path(tempfile.mkdtemp(prefix=f"dsync-{label}-"))
     rc = 1
     try:
-        ensure_postgres(pg)
-        rc = body(odoo, pg, workdir)
+        ready_postgres(odoo)
+        rc = body(odoo, odoo.pg, workdir)
         return rc
     except TierError as exc:
         say(f"{label}: FAILED: {exc}")
@@ -1485,6 +1710,14 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="the Odoo test tier (default)")
     run.add_argument("--summary-file", help="write the counts as JSON here")
+    run.add_argument(
+        "--junitxml", help="write every test and named check as JUnit XML here"
+    )
+    run.add_argument(
+        "pytest_args",
+        nargs=argparse.REMAINDER,
+        help="after --: arguments for pytest (e.g. -- -k webhook)",
+    )
     demo = sub.add_parser("demo", help="serve a demo database with all addons")
     demo.add_argument("--db", default=DEMO_DB)
     demo.add_argument("--port", type=int, default=8069)
@@ -1496,8 +1729,15 @@ def main(argv=None):
         action="store_true",
         help="send one signed webhook, wait for its job, stop",
     )
+    sub.add_parser(
+        "provision",
+        help="make or reuse the Odoo runtime: exit 0 ready, 3 skipped (banner), "
+        "1 failed (ODOO_TIER_REQUIRED=1)",
+    )
     args = parser.parse_args(argv)
     install_signal_handlers()
+    if args.command == "provision":
+        return cmd_provision()
     if args.command == "demo":
         return cmd_demo(args)
     if args.command is None:

@@ -12,9 +12,9 @@ serves it on 127.0.0.1 (``--workers=2``, job runner on), starts a local fake of
 the Shopify Admin API (``distribution_sync_shopify/tests/fake_shopify.py``),
 creates a Shopify backend over XML-RPC from the contract's fields only and
 sends it signed webhooks, then drops the database. The Odoo tier
-(``tests/odoo_tier.py``) runs the same walk-through on its demo database after
-the addons' tests. Odoo is found like the test tier: ``ODOO_BIN`` /
-``ODOO_ADDONS_PATH``, or ``odoo`` on PATH.
+(``tests/odoo_tier.py``) runs the same walk-through in its database without
+demo data, after the addons' tests. Odoo is found like the test tier: the
+provisioned runtime, or ``ODOO_BIN``.
 """
 
 import argparse

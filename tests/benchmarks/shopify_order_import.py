@@ -15,15 +15,25 @@ a) baseline: the same documents created directly with the ORM (the customer, its
    invoice and delivery addresses as child contacts, the order) and the order confirmed;
 b) one ``_process_job()`` per stored webhook, one transaction each;
 c) ``_process_batch_job()`` on batches of messages, one transaction per batch;
-d) and e) as b) and c) but through the queue_job runner of the running server.
+d) and e) as b) and c) but through the queue_job runner of the running server;
+f) and g), the production path: signed webhooks POSTed to the server, each stored,
+   queued and processed by the runner as in production. f) one by one (each webhook
+   waits for the previous order); g) a backlog: ``--backlog`` webhooks sent by 8
+   senders at once (jobs then drain the waiting messages of their backend).
 
 Then it stops the server and drops the database. See README.md beside it.
 """
 
 import argparse
+import base64
 import copy
+import hashlib
+import hmac
 import json
+import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from bench_common import ot, run_benchmark, served_database
@@ -34,6 +44,8 @@ SAMPLE = (
 )
 PRODUCTS = (("DS-WIDGET", "Steel widget", 12.5), ("DS-BOLT-M8", "Hex bolt M8", 0.4))
 SHOP = "bench-shop.myshopify.com"
+SECRET = "bench-secret"
+SENDERS = 8
 GOAL_VS_BASELINE = 0.75
 GOAL_VS_SINGLE = 3.0
 WARM_UP = 5
@@ -268,14 +280,14 @@ def shell_results(served, workdir, params, label):
     return results
 
 
-def wait_done(rpc, ids, started):
+def wait_done(rpc, ids, started, poll=0.2):
     """Seconds from ``started`` until every message is final (None on the cap)."""
     domain = [("id", "in", ids), ("state", "in", list(ot.MESSAGE_FINAL_STATES))]
     deadline = time.monotonic() + RUNNER_CAP_SECONDS
     while time.monotonic() < deadline:
         if rpc("distribution.sync.message", "search_count", domain) == len(ids):
             return time.time() - started
-        time.sleep(0.2)
+        time.sleep(poll)
     return None
 
 
@@ -310,6 +322,111 @@ def runner_phase(served, workdir, params, mode):
     }
 
 
+def post_webhook(base_url, backend_id, event_id, data):
+    """POST one signed ``orders/create`` webhook as Shopify sends it; its status."""
+    body = json.dumps(data).encode()
+    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
+    request = urllib.request.Request(
+        f"{base_url}/distribution_sync/webhook/{backend_id}",
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+            "X-Shopify-Shop-Domain": SHOP,
+            "X-Shopify-API-Version": "2025-07",
+            "X-Shopify-Event-Id": event_id,
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def webhook_phase(served, backend_id, rows, mode):
+    """f) or g): webhooks through HTTP, the runner processing them; wall time from
+    the first POST until every message is final."""
+    rpc = served.rpc
+    last = rpc("sale.order", "search", [], order="id desc", limit=1)
+    after_id = last[0] if last else 0
+    first = rpc("distribution.sync.message", "search", [], order="id desc", limit=1)
+    first_id = first[0] if first else 0
+    statuses = {}
+    lock = threading.Lock()
+
+    def send(event_id, data):
+        status = post_webhook(served.base_url, backend_id, event_id, data)
+        with lock:
+            statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.time()
+    if mode == "webhook_single":
+        for event_id, data in rows:
+            send(event_id, data)
+            ids = rpc(
+                "distribution.sync.message",
+                "search",
+                [("idempotency_key", "=", event_id)],
+            )
+            if wait_done(rpc, ids, started, poll=0.05) is None:
+                break
+    else:
+        pending = list(rows)
+
+        def sender():
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    event_id, data = pending.pop(0)
+                send(event_id, data)
+
+        threads = [threading.Thread(target=sender) for _ in range(SENDERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    domain = [("id", ">", first_id), ("backend_id", "=", backend_id)]
+    ids = rpc("distribution.sync.message", "search", domain)
+    seconds = wait_done(rpc, ids, started)
+    messages = rpc(
+        "distribution.sync.message", "read", ids, ["state", "res_model", "res_id"]
+    )
+    states = {}
+    for message in messages:
+        states[message["state"]] = states.get(message["state"], 0) + 1
+    order_ids = [m["res_id"] for m in messages if m["res_model"] == "sale.order"]
+    confirmed = rpc(
+        "sale.order",
+        "search_count",
+        [("id", "in", order_ids), ("id", ">", after_id), ("state", "=", "sale")],
+    )
+    jobs = rpc(
+        "queue.job",
+        "search_count",
+        [
+            ("method_name", "=", "_process_job"),
+            (
+                "date_created",
+                ">=",
+                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started - 1)),
+            ),
+        ],
+    )
+    return {
+        "phase": mode,
+        "seconds": seconds,
+        "orders": len(rows),
+        "imported": confirmed,
+        "states": states,
+        "jobs": jobs,
+        "http": statuses,
+    }
+
+
 def per_minute(result):
     seconds = result and result.get("seconds")
     return 60 * result["imported"] / seconds if seconds else 0.0
@@ -336,6 +453,8 @@ def report(args, odoo, results):
         "batch": f"c) _process_batch_job per {args.batch_size}, in odoo shell",
         "runner_single": "d) one queued job per order, via the runner",
         "runner_batch": f"e) one queued job per {args.batch_size}, via the runner",
+        "webhook_single": "f) webhooks one by one (production path)",
+        "webhook_backlog": f"g) backlog of {args.backlog} webhooks (production path)",
     }
     for key, label in labels.items():
         result = results.get(key)
@@ -381,9 +500,19 @@ def report(args, odoo, results):
             f"ratio e/d {e_d:6.2f}   goal >= {GOAL_VS_SINGLE}    "
             f"{verdict(e_d >= GOAL_VS_SINGLE)}   (through the runner)"
         )
+    if "webhook_backlog" in rate:
+        f_a, g_a = ratio("webhook_single", "orm"), ratio("webhook_backlog", "orm")
+        ot.say(f"ratio f/a {f_a:6.2f}   (production path, one by one)")
+        ot.say(
+            f"ratio g/a {g_a:6.2f}   goal >= {GOAL_VS_BASELINE}   "
+            f"{verdict(g_a >= GOAL_VS_BASELINE)}   (production path, backlog)"
+        )
+        met = g_a >= GOAL_VS_BASELINE
     for key, result in results.items():
         if result["imported"] != result["orders"]:
             ot.say(f"WARNING {key}: message states {result['states']}")
+        if result.get("http") and set(result["http"]) != {200}:
+            ot.say(f"WARNING {key}: HTTP answers {result['http']}")
     ot.say(line)
     ot.say(
         "What is measured: a), b), c) time only the ORM / job method calls and "
@@ -410,13 +539,15 @@ def benchmark(args, odoo, pg, workdir):
         "batch": make_orders(sample, "C", 0, n),
         "runner_single": make_orders(sample, "D", 0, n),
         "runner_batch": make_orders(sample, "E", 0, n),
+        "webhook_single": make_orders(sample, "F", 0, n),
+        "webhook_backlog": make_orders(sample, "G", 0, args.backlog),
     }
     files = {}
     for name, rows in sets.items():
         files[name] = str(Path(workdir) / f"orders-{name}.json")
         Path(files[name]).write_text(json.dumps(rows))
     with served_database(
-        odoo, pg, workdir, [ot.MAIN_ADDON, ADDON], workers=2, channels="root:1"
+        odoo, pg, workdir, [ot.MAIN_ADDON, ADDON], workers=2, channels=args.channels
     ) as served:
         rpc = served.rpc
         for sku, name, price in PRODUCTS:
@@ -432,7 +563,7 @@ def benchmark(args, odoo, pg, workdir):
                 "name": "bench",
                 "backend_type": "shopify",
                 "shopify_shop_domain": SHOP,
-                "webhook_secret": "bench-secret",
+                "webhook_secret": SECRET,
             },
         )
         params = {
@@ -447,6 +578,11 @@ def benchmark(args, odoo, pg, workdir):
             for mode in ("runner_single", "runner_batch"):
                 ot.say(f"bench: {mode} through the queue_job runner")
                 results[mode] = runner_phase(served, workdir, params, mode)
+        if args.production:
+            for mode in ("webhook_single", "webhook_backlog"):
+                ot.say(f"bench: {mode}, webhooks through HTTP and the runner")
+                rows = json.loads(Path(files[mode]).read_text())
+                results[mode] = webhook_phase(served, backend_id, rows, mode)
         return report(args, odoo, results)
 
 
@@ -459,6 +595,20 @@ def main():
         dest="runner",
         action="store_false",
         help="skip d) and e) (through the queue_job runner)",
+    )
+    parser.add_argument(
+        "--no-production",
+        dest="production",
+        action="store_false",
+        help="skip f) and g) (webhooks through HTTP and the runner)",
+    )
+    parser.add_argument(
+        "--backlog", type=int, default=2000, help="webhooks of the backlog way g)"
+    )
+    parser.add_argument(
+        "--channels",
+        default="root:2",
+        help="queue_job channels of the server (the README's production setting)",
     )
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a goal is not met"
