@@ -133,6 +133,12 @@ class DistributionSyncBackend(models.Model):
         help="queue_job channel the jobs of this backend run in (its capacity is "
         "set in the server configuration).",
     )
+    channel_name = fields.Char(
+        related="channel_id.complete_name",
+        store=True,
+        string="Job channel name",
+        help="Kept on the backend: the webhook route queues a job for every event.",
+    )
     max_attempts = fields.Integer(
         default=5, help="Attempts before a message that keeps failing is dead."
     )
@@ -824,9 +830,9 @@ class DistributionSyncBackend(models.Model):
 
     def _job_channel(self):
         self.ensure_one()
-        # Jobs are queued as the technical user or an inbox user, neither of
-        # whom may read queue.job.channel.
-        return self.sudo().channel_id.complete_name or "root"
+        # Stored on the backend (read anyway): no read of queue.job.channel,
+        # which neither the technical user nor an inbox user may read.
+        return self.sudo().channel_name or "root"
 
     def _audit(self, action, note=None, record=None):
         self.env["distribution.sync.audit"]._log(

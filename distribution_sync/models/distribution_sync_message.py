@@ -170,17 +170,15 @@ class DistributionSyncMessage(models.Model):
             ("direction", "=", direction),
             ("idempotency_key", "=", key),
         ]
-        existing = messages.search(domain, limit=1)
-        if existing:
-            return existing, False
         vals = self._prepare_intake_vals(
             backend, direction, topic, key, payload, **extra
         )
+        # Inserted first (most events are new): the unique key tells a
+        # duplicate, also one a concurrent delivery committed first.
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 message = messages.create(vals)
         except psycopg2.errors.UniqueViolation:
-            # A concurrent delivery of the same event committed first.
             return messages.search(domain, limit=1), False
         return message, True
 
