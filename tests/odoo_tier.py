@@ -182,7 +182,7 @@ class Odoo:
     where: str
     extra_addons: list
     python: str
-    pg: "Pg"
+    pg: object  # Pg (defined below)
     config: str = None  # the runtime's server configuration
     secret_keys: str = None
 

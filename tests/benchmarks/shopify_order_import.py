@@ -47,7 +47,6 @@ SHOP = "bench-shop.myshopify.com"
 SECRET = "bench-secret"
 SENDERS = 8
 GOAL_VS_BASELINE = 0.75
-GOAL_VS_SINGLE = 3.0
 WARM_UP = 5
 RUNNER_CAP_SECONDS = 900
 # Shopify ids per way (see make_orders); also the upper bound of --orders.
@@ -310,8 +309,7 @@ def runner_phase(served, workdir, params, mode):
         "search_count",
         [("id", "in", order_ids), ("id", ">", after_id), ("state", "=", "sale")],
     )
-    method = "_process_job" if mode == "runner_single" else "_process_batch_job"
-    jobs = rpc("queue.job", "search_count", [("method_name", "=", method)])
+    jobs, drained = job_counts(rpc, ids)
     return {
         "phase": mode,
         "seconds": seconds,
@@ -319,6 +317,7 @@ def runner_phase(served, workdir, params, mode):
         "imported": confirmed,
         "states": states,
         "jobs": jobs,
+        "drained": drained,
     }
 
 
@@ -404,18 +403,7 @@ def webhook_phase(served, backend_id, rows, mode):
         "search_count",
         [("id", "in", order_ids), ("id", ">", after_id), ("state", "=", "sale")],
     )
-    jobs = rpc(
-        "queue.job",
-        "search_count",
-        [
-            ("method_name", "=", "_process_job"),
-            (
-                "date_created",
-                ">=",
-                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started - 1)),
-            ),
-        ],
-    )
+    jobs, drained = job_counts(rpc, ids)
     return {
         "phase": mode,
         "seconds": seconds,
@@ -423,8 +411,22 @@ def webhook_phase(served, backend_id, rows, mode):
         "imported": confirmed,
         "states": states,
         "jobs": jobs,
+        "drained": drained,
         "http": statuses,
     }
+
+
+def job_counts(rpc, message_ids):
+    """(jobs that ran, jobs marked done by another job's backlog drain) among
+    the messages' own jobs."""
+    rows = rpc("distribution.sync.message", "read", message_ids, ["job_uuid"])
+    uuids = sorted({m["job_uuid"] for m in rows if m["job_uuid"]})
+    drained = rpc(
+        "queue.job",
+        "search_count",
+        [("uuid", "in", uuids), ("result", "=like", "Processed by job %")],
+    )
+    return len(uuids) - drained, drained
 
 
 def per_minute(result):
@@ -441,9 +443,9 @@ def report(args, odoo, results):
     ot.say(line)
     ot.say("Shopify order import benchmark (distribution_sync_shopify)")
     ot.say(
-        f"  Odoo {odoo.version}; {args.orders} orders per way, each a paid order of "
-        "2 product lines + shipping with its own customer; batches of "
-        f"{args.batch_size}"
+        f"  Odoo {odoo.version}; {args.orders} orders per way (g: {args.backlog}), "
+        "each a paid order of 2 product lines + shipping with its own customer; "
+        f"batches of {args.batch_size}; queue_job channels {args.channels}"
     )
     ot.say(line)
     ot.say(f"{'way':<52}{'orders/min':>11}{'seconds':>9}{'imported':>9}")
@@ -462,52 +464,40 @@ def report(args, odoo, results):
             continue
         seconds = result["seconds"]
         shown = f"{seconds:9.1f}" if seconds else f"{'cap hit':>9}"
+        extra = ""
+        if "jobs" in result:
+            extra = f"  ({result['jobs']} jobs run"
+            if result.get("drained"):
+                extra += f", {result['drained']} more drained"
+            extra += ")"
+        if result.get("queries"):
+            extra += f"  ({result['queries'] / result['orders']:.1f} SQL/order)"
         ot.say(
             f"{label:<52}{per_minute(result):11.1f}{shown}"
-            f"{result['imported']:>6}/{result['orders']}"
-            + (f"  ({result['jobs']} jobs)" if "jobs" in result else "")
-            + (
-                f"  ({result['queries'] / result['orders']:.1f} SQL/order)"
-                if result.get("queries")
-                else ""
-            )
+            f"{result['imported']:>6}/{result['orders']}{extra}"
         )
     ot.say(line)
     rate = {key: per_minute(result) for key, result in results.items()}
 
-    def ratio(top, bottom):
-        return rate.get(top, 0.0) / rate[bottom] if rate.get(bottom) else 0.0
+    def ratio(top):
+        return rate.get(top, 0.0) / rate["orm"] if rate.get("orm") else 0.0
 
-    b_a, c_a, c_b = (
-        ratio("single", "orm"),
-        ratio("batch", "orm"),
-        ratio("batch", "single"),
-    )
-    ot.say(f"ratio b/a {b_a:6.2f}")
-    ot.say(
-        f"ratio c/a {c_a:6.2f}   goal >= {GOAL_VS_BASELINE}   "
-        f"{verdict(c_a >= GOAL_VS_BASELINE)}"
-    )
-    ot.say(
-        f"ratio c/b {c_b:6.2f}   goal >= {GOAL_VS_SINGLE}    "
-        f"{verdict(c_b >= GOAL_VS_SINGLE)}   (in odoo shell)"
-    )
-    met = c_a >= GOAL_VS_BASELINE and c_b >= GOAL_VS_SINGLE
-    if "runner_single" in rate:
-        e_a, e_d = ratio("runner_batch", "orm"), ratio("runner_batch", "runner_single")
-        ot.say(f"ratio e/a {e_a:6.2f}   (runner, batches, against the baseline)")
-        ot.say(
-            f"ratio e/d {e_d:6.2f}   goal >= {GOAL_VS_SINGLE}    "
-            f"{verdict(e_d >= GOAL_VS_SINGLE)}   (through the runner)"
-        )
+    for key, note in (
+        ("single", "in odoo shell"),
+        ("batch", "in odoo shell"),
+        ("runner_single", "runner, jobs queued at once"),
+        ("runner_batch", "runner, shared jobs"),
+        ("webhook_single", "production path, one by one"),
+    ):
+        if key in rate:
+            ot.say(f"ratio {labels[key][0]}/a {ratio(key):6.2f}   ({note})")
+    met = True
     if "webhook_backlog" in rate:
-        f_a, g_a = ratio("webhook_single", "orm"), ratio("webhook_backlog", "orm")
-        ot.say(f"ratio f/a {f_a:6.2f}   (production path, one by one)")
+        met = ratio("webhook_backlog") >= GOAL_VS_BASELINE
         ot.say(
-            f"ratio g/a {g_a:6.2f}   goal >= {GOAL_VS_BASELINE}   "
-            f"{verdict(g_a >= GOAL_VS_BASELINE)}   (production path, backlog)"
+            f"ratio g/a {ratio('webhook_backlog'):6.2f}   goal >= {GOAL_VS_BASELINE}"
+            f"   {verdict(met)}   (production path, backlog)"
         )
-        met = g_a >= GOAL_VS_BASELINE
     for key, result in results.items():
         if result["imported"] != result["orders"]:
             ot.say(f"WARNING {key}: message states {result['states']}")
@@ -520,10 +510,14 @@ def report(args, odoo, results):
         "timed), so b) and c) miss the runner's per-job cost (HTTP round trip to "
         "/queue_job/runjob, job bookkeeping). d) and e) are wall time from the "
         "commit of the queued jobs until every message is processed, through the "
-        "queue_job runner of the server (channel root:1, --workers=2): they "
-        "include that cost. SQL/order: statements run by the timed calls of a), "
-        "b), c), per order (the same from run to run, unlike the timings, which "
-        "vary with the load of the machine)."
+        "queue_job runner of the server (--workers=2): they include that cost; the "
+        "jobs of d) drain each other's messages as a backlog. f) and g) are the "
+        "production path: wall time from the first signed webhook POSTed to the "
+        "server until every message is processed by the runner; f) sends each "
+        "webhook once the previous order is imported, g) sends them all from 8 "
+        "senders at once. SQL/order: statements run by the timed calls of a), b), "
+        "c), per order (the same from run to run, unlike the timings, which vary "
+        "with the load of the machine)."
     )
     return met
 
