@@ -40,7 +40,9 @@ class DistributionSyncWebhook(http.Controller):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > limit:
             return self._answer(413, "payload too large")
-        body = httprequest.get_data(cache=False)
+        # Kept on the request: Odoo runs the route again after a serialization
+        # failure, and the stream can be read only once.
+        body = httprequest.get_data()
         if len(body) > limit:
             return self._answer(413, "payload too large")
         headers = dict(httprequest.headers)

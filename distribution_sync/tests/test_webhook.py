@@ -1,6 +1,10 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
+from unittest import mock
+
+import psycopg2
+import psycopg2.errorcodes
 
 from odoo.tests import HttpCase, tagged
 
@@ -9,6 +13,12 @@ from odoo.addons.queue_job.job import Job
 from .common import SECRET, DistributionSyncCase, order_payload, sign
 
 MAX_BODY_PARAM = "distribution_sync.webhook_max_bytes"
+
+
+class SerializationConflict(psycopg2.errors.SerializationFailure):
+    """What PostgreSQL raises when another worker wrote the same rows."""
+
+    pgcode = psycopg2.errorcodes.SERIALIZATION_FAILURE
 
 
 @tagged("post_install", "-at_install")
@@ -93,6 +103,31 @@ class TestWebhook(DistributionSyncCase, HttpCase):
         self.assertEqual(job.method_name, "_process_job")
         self.assertEqual(job.records, message)
         self.assertEqual(job.company_id, self.backend.company_id)
+
+    def test_body_is_read_again_when_odoo_retries_the_request(self):
+        # Odoo runs the route again after a serialization failure (another
+        # worker wrote the same rows): the body must still be there.
+        backend_class = type(self.env["distribution.sync.backend"])
+        original = backend_class._webhook_intake
+        calls = []
+
+        def conflict_once(backend, body, headers):
+            calls.append(body)
+            if len(calls) == 1:
+                raise SerializationConflict()
+            return original(backend, body, headers)
+
+        body = self.order_body("W-RETRY")
+        with (
+            mock.patch.object(backend_class, "_webhook_intake", conflict_once),
+            mock.patch("odoo.service.model.random.uniform", return_value=0.0),
+        ):
+            response = self.post(body, event_id="evt-retry")
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(calls, [body, body])
+        message = self.backend_messages()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.payload.encode(), body)
 
     def test_duplicate_delivery_creates_nothing(self):
         body = self.order_body("W-2")
