@@ -563,10 +563,19 @@ class DistributionSyncMessage(models.Model):
 
     # ------------------------------------------------------------------ actions
     def _process_now(self):
-        """Process in the current transaction, as the technical user."""
+        """Process in the current transaction, as the technical user, under
+        the same lock as the jobs: a person's Retry or Replay never runs the
+        work of an object a job is on."""
         with self.env["distribution.sync.backend"]._job_scope():
             for message in self:
                 backend = message.backend_id
+                if not message._lock_work():
+                    raise UserError(
+                        self.env._(
+                            "A job is processing %s right now: try again in a moment.",
+                            message.display_name,
+                        )
+                    )
                 if message.state not in core_states.OPEN_STATES:
                     core_states.check_transition(message.state, "queued")
                     message.sudo().state = "queued"
@@ -597,6 +606,15 @@ class DistributionSyncMessage(models.Model):
                 raise UserError(
                     self.env._(
                         "Message %s cannot be replayed now.", message.display_name
+                    )
+                )
+            if message.direction == "outbound" and message.state == "done":
+                # The channel has it: sending it again could duplicate it there.
+                raise UserError(
+                    self.env._(
+                        "Message %s was delivered already: it is not sent twice. "
+                        "To send the current state again, push the record anew.",
+                        message.display_name,
                     )
                 )
             message._audit("replay")

@@ -8,6 +8,7 @@ from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 from odoo import fields
+from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -332,6 +333,14 @@ class TestBackendHttp(DistributionSyncCase):
         )
         # A finished message is not sent twice.
         message._send_job()
+        self.assertEqual(len(self.server.received), 1)
+
+    def test_delivered_outbound_message_is_not_replayed(self):
+        message = self._outbound()
+        message._send_job()
+        self.assertEqual(message.state, "done")
+        with self.assertRaisesRegex(UserError, "delivered already"):
+            message.action_replay()
         self.assertEqual(len(self.server.received), 1)
 
     def test_send_server_error_is_retried(self):

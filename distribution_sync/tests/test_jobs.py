@@ -9,6 +9,7 @@ from unittest import mock
 import psycopg2
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tools import mute_logger
 
@@ -680,3 +681,38 @@ class TestBacklogDrain(DistributionSyncJobCase):
         self.assertIn("left open: 1", result)
         self.assertEqual(busy.state, "queued")
         self.assertEqual(self.job(busy).state, "pending")
+
+
+class TestActionsTakeTheWorkLock(DistributionSyncJobCase):
+    """Retry and Replay by a person never run the work of an object a job is
+    on: they refuse while a job holds its lock."""
+
+    def message_held_by_a_job(self, state):
+        message = self.intake("order/upsert", order_payload("L-1"), event_id="l1")
+        # As a job left it (not processed here: this transaction would then
+        # hold the lock itself).
+        message.sudo().write({"state": state, "attempt_count": 1})
+        cr2 = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr2.close)
+        self.addCleanup(cr2.rollback)
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(message)),
+        )
+        self.assertTrue(cr2.fetchone()[0])
+        return message
+
+    def test_retry_refused_while_a_job_holds_the_work(self):
+        message = self.message_held_by_a_job("error")
+        with self.assertRaisesRegex(UserError, "A job is processing"):
+            message.action_retry()
+        self.assertEqual(message.state, "error")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertFalse(self.orders_of("L-1"))
+
+    def test_replay_refused_while_a_job_holds_the_work(self):
+        message = self.message_held_by_a_job("done")
+        with self.assertRaisesRegex(UserError, "A job is processing"):
+            message.action_replay()
+        self.assertEqual(message.attempt_count, 1)
+        self.assertFalse(self.orders_of("L-1"))
