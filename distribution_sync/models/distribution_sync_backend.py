@@ -229,6 +229,9 @@ class DistributionSyncBackend(models.Model):
         return self.env["distribution.sync.secret"]._get(self, fname)
 
     def action_clear_secret(self):
+        # Secrets live in a table nobody reads: the right to configure the
+        # backend is what allows to wipe them.
+        self.check_access("write")
         fname = self.env.context.get("secret_field", "webhook_secret")
         if fname not in self._secret_fields():
             raise UserError(self.env._("Unknown secret %s.", fname))

@@ -11,7 +11,7 @@ import psycopg2
 from psycopg2 import errorcodes
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import mute_logger
 
@@ -110,6 +110,23 @@ class DistributionSyncMessage(models.Model):
             "This event was already received.",
         )
     ]
+
+    # Fields a person may change directly (none: what was received or sent,
+    # and how far its processing went, is written by the sync itself; people
+    # act through Retry, Replay, Requeue and Skip).
+    _user_writable_fields = frozenset()
+
+    def write(self, vals):
+        refused = set(vals) - self._user_writable_fields
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Messages are kept as received or sent: %(fields)s cannot be "
+                    "changed. Use Retry, Replay, Requeue or Skip.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        return super().write(vals)
 
     @api.depends("topic", "external_id", "direction")
     def _compute_display_name(self):

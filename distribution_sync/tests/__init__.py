@@ -6,3 +6,4 @@ from . import test_ownership_mapping
 from . import test_backend
 from . import test_webhook
 from . import test_security
+from . import test_data

@@ -309,6 +309,27 @@ class TestAuditAndAccess(DistributionSyncCase):
         with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models"):
             self.backend.with_user(self.sync_user).unlink()
 
+    def test_user_cannot_clear_secrets(self):
+        backend = self.backend.with_user(self.sync_user)
+        with self.assertRaises(AccessError), mute_logger("odoo.addons.base.models"):
+            backend.with_context(secret_field="webhook_secret").action_clear_secret()
+        self.assertEqual(self.backend._get_secret("webhook_secret"), SECRET)
+
+    def test_user_cannot_rewrite_a_message(self):
+        message = self.intake("order/upsert", order_payload("RW-1"), event_id="rw1")
+        forged = order_payload("RW-1", total="0.01")
+        for vals in (
+            {"payload": str(forged)},
+            {"state": "received"},
+            {"idempotency_key": "event:other"},
+        ):
+            with self.assertRaises(AccessError):
+                message.with_user(self.sync_user).write(vals)
+        self.assertEqual(message.state, "received")
+        self.assertIn('"total": "20.00"', message.payload)
+        # The sync's own writes (superuser) still go through.
+        message.sudo().write({"result_summary": "ok"})
+
     def test_manager_can_configure(self):
         manager = new_test_user(
             self.env, login="sync_manager", groups=f"base.group_user,{MANAGER_GROUP}"
