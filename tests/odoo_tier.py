@@ -5,10 +5,18 @@ Standard library only: Odoo is driven as a subprocess, never imported.
 
 Commands::
 
-    python tests/odoo_tier.py run [--summary-file FILE]
+    python tests/odoo_tier.py run [--summary-file FILE] [--junitxml FILE] [-- ARGS]
         Install every addon of the repository in two fresh databases (one without
-        demo data, one with), run their own Odoo tests, check that they uninstall,
+        demo data, one with), run their own Odoo tests through pytest-odoo (ARGS go
+        to pytest), walk through the Shopify contract, check that they uninstall,
         drop the databases.
+
+    python tests/odoo_tier.py provision
+        Make or reuse the Odoo runtime (setup/provision.py); exit 3 when it cannot
+        be made and the tier is not required (ODOO_TIER_REQUIRED).
+
+    python tests/odoo_tier.py i18n
+        Export every addon's ``i18n/<addon>.pot`` from a fresh database.
 
     python tests/odoo_tier.py demo [--db NAME] [--port 8069] [--reset] [--smoke]
         Create (or reuse) a demo database with all addons installed and serve it
@@ -1657,6 +1665,57 @@ def serve_forever(odoo, pg, db, port, addons):
         stop_process(proc)
 
 
+# ------------------------------------------------ translation templates
+
+POT_HEADER_DROPPED = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*\n', re.M)
+POT_VERSION = re.compile(r'^"Project-Id-Version: Odoo Server [^"\\]*', re.M)
+
+
+def cmd_i18n(_args):
+    """Export ``i18n/<addon>.pot`` of every addon from a fresh database (the
+    static tier checks that no text of the code is missing from them)."""
+    addons = selected_addons()
+
+    def body(odoo, pg, workdir):
+        db = f"dsync_i18n_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        data_dir = Path(workdir) / "data"
+        try:
+            prepare_database(
+                odoo, pg, db, addons, False, False, workdir, data_dir, label="i18n"
+            )
+            for name in addons:
+                target = REPO_ROOT / name / "i18n" / f"{name}.pot"
+                target.parent.mkdir(exist_ok=True)
+                cmd = odoo.command(
+                    "-d",
+                    db,
+                    *odoo.addons_args(addons),
+                    *pg.odoo_args(),
+                    f"--data-dir={data_dir}",
+                    f"--i18n-export={target}",
+                    f"--modules={name}",
+                    "--stop-after-init",
+                    "--no-http",
+                    "--load=base,web",
+                    "--log-level=warn",
+                )
+                out = Path(workdir) / f"i18n-{name}.out"
+                if run_logged(cmd, out, 600, label=f"i18n {name}") != 0:
+                    raise TierError(f"exporting {name} failed, see {out}")
+                # stable across exports: no dates, the series only
+                text = POT_HEADER_DROPPED.sub("", target.read_text(encoding="utf-8"))
+                text = POT_VERSION.sub(
+                    f'"Project-Id-Version: Odoo Server {ODOO_SERIES}', text
+                )
+                target.write_text(text, encoding="utf-8")
+                say(f"i18n: {target.relative_to(REPO_ROOT)}")
+        finally:
+            odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
+        return 0
+
+    return run_script("i18n", "NO EXPORT", body, addons)
+
+
 # ------------------------------------------------ scripts beside the tier
 
 
@@ -1729,6 +1788,7 @@ def main(argv=None):
         action="store_true",
         help="send one signed webhook, wait for its job, stop",
     )
+    sub.add_parser("i18n", help="export every addon's i18n/<addon>.pot")
     sub.add_parser(
         "provision",
         help="make or reuse the Odoo runtime: exit 0 ready, 3 skipped (banner), "
@@ -1738,6 +1798,8 @@ def main(argv=None):
     install_signal_handlers()
     if args.command == "provision":
         return cmd_provision()
+    if args.command == "i18n":
+        return cmd_i18n(args)
     if args.command == "demo":
         return cmd_demo(args)
     if args.command is None:
