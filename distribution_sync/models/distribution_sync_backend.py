@@ -35,34 +35,34 @@ class DistributionSyncBackend(models.Model):
     """One connection to one outside system.
 
     Channel addons plug in like ``delivery.carrier`` providers: they extend
-    ``backend_type`` with ``selection_add`` and implement ``<type>_<verb>``
+    ``backend_type`` with ``selection_add`` and implement ``_<type>_<verb>``
     methods. The core calls them through :meth:`_call`; a verb that a type does
     not implement falls back to the ``_default_<verb>`` method when there is one.
 
     Verbs (``self`` is one backend):
 
-    * ``<type>_webhook_verify(body: bytes, headers) -> bool``: signature check.
-    * ``<type>_webhook_identity(body, headers, data) -> dict``: ``topic``,
+    * ``_<type>_webhook_verify(body: bytes, headers) -> bool``: signature check.
+    * ``_<type>_webhook_identity(body, headers, data) -> dict``: ``topic``,
       ``idempotency_key`` (required), ``external_id``, ``api_version``,
       ``work_key`` (what "the same work" means for auto-resolution); ``data``
       is the parsed JSON or ``None`` when the body is not JSON.
-    * ``<type>_process_message(message) -> dict``: apply one inbound message
+    * ``_<type>_process_message(message) -> dict``: apply one inbound message
       inside a savepoint. Raise ``core.errors.SyncError`` subclasses for
       business problems (they become exceptions), ``TransientError`` (or a
       network error) for what a retry may fix. Return ``{"res_model",
       "res_id", "state" ("done"/"skipped"), "summary", "canonical",
       "odoo_values"}``; every key is optional.
-    * ``<type>_push_record(message) -> dict``: send one outbound message;
+    * ``_<type>_push_record(message) -> dict``: send one outbound message;
       return ``{"external_id": ...}``.
-    * ``<type>_fetch_changes(since: datetime | None) -> list[dict]``: events
+    * ``_<type>_fetch_changes(since: datetime | None) -> list[dict]``: events
       changed since ``since`` as ``{"topic", "idempotency_key", "external_id",
       "work_key", "payload"}`` dicts; they go through the same intake as
       webhooks.
-    * ``<type>_test_connection() -> str``: a short success text, or raise.
-    * ``<type>_default_ownership() -> list[dict]``: ownership rows created
+    * ``_<type>_test_connection() -> str``: a short success text, or raise.
+    * ``_<type>_default_ownership() -> list[dict]``: ownership rows created
       with a new backend (``entity``, ``owner``, optional ``field_name``,
       ``on_conflict``).
-    * ``<type>_default_validation_rules() -> list[dict]``.
+    * ``_<type>_default_validation_rules() -> list[dict]``.
 
     Creating or saving a backend never calls the outside system.
     """
@@ -363,9 +363,9 @@ class DistributionSyncBackend(models.Model):
 
     # ----------------------------------------------------------------- dispatch
     def _call(self, verb, *args, **kwargs):
-        """Call ``<backend_type>_<verb>``, else ``_default_<verb>``."""
+        """Call ``_<backend_type>_<verb>``, else ``_default_<verb>``."""
         self.ensure_one()
-        method = getattr(self, f"{self.backend_type}_{verb}", None) or getattr(
+        method = getattr(self, f"_{self.backend_type}_{verb}", None) or getattr(
             self, f"_default_{verb}", None
         )
         if method is None:
@@ -820,7 +820,7 @@ class DistributionSyncBackend(models.Model):
     def _cron_fetch_changes(self):
         backends = self.search([("api_url", "!=", False)])
         for backend in backends:
-            if hasattr(backend, f"{backend.backend_type}_fetch_changes"):
+            if hasattr(backend, f"_{backend.backend_type}_fetch_changes"):
                 backend.action_fetch_changes()
         return True
 

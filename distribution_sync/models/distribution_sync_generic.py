@@ -24,11 +24,11 @@ class DistributionSyncBackend(models.Model):
     _inherit = "distribution.sync.backend"
 
     # ----------------------------------------------------------------- generic
-    def generic_webhook_verify(self, body, headers):
+    def _generic_webhook_verify(self, body, headers):
         secret = self._get_secret("webhook_secret")
         return bool(secret) and reference.verify(secret, body, headers)
 
-    def generic_webhook_identity(self, body, headers, data):
+    def _generic_webhook_identity(self, body, headers, data):
         topic, key = reference.event_identity(headers, body)
         external_id = None
         if isinstance(data, dict) and data.get("external_id") not in (None, ""):
@@ -41,7 +41,7 @@ class DistributionSyncBackend(models.Model):
             "work_key": external_id and f"{entity}:{external_id}",
         }
 
-    def generic_process_message(self, message):
+    def _generic_process_message(self, message):
         try:
             data = json.loads(message.payload or "")
         except ValueError as exc:
@@ -90,7 +90,7 @@ class DistributionSyncBackend(models.Model):
             odoo_values=customer,
         )
 
-    def generic_push_record(self, message):
+    def _generic_push_record(self, message):
         secret = self._get_secret("webhook_secret") or ""
         body = (message.payload or "").encode()
         answer = self._http(
@@ -109,7 +109,7 @@ class DistributionSyncBackend(models.Model):
             "summary": f"Sent, remote id {external_id}" if external_id else "Sent",
         }
 
-    def generic_fetch_changes(self, since):
+    def _generic_fetch_changes(self, since):
         params = {"since": since.isoformat()} if since else {}
         answer = self._http("GET", "events", params=params)
         events = []
@@ -133,7 +133,7 @@ class DistributionSyncBackend(models.Model):
             )
         return events
 
-    def generic_test_connection(self):
+    def _generic_test_connection(self):
         answer = self._http("GET", "ping")
         return self.env._(
             "Connected to %(url)s (%(answer)s).", url=self.api_url, answer=answer

@@ -223,7 +223,7 @@ class TestRetries(DistributionSyncJobCase):
         with (
             mock.patch.object(
                 backend_class,
-                "generic_process_message",
+                "_generic_process_message",
                 side_effect=TransientError("Channel busy (429)"),
                 autospec=True,
             ) as process,
@@ -263,7 +263,7 @@ class TestRetries(DistributionSyncJobCase):
         self.assertEqual(first.user_id, self.backend.user_id)
         with mock.patch.object(
             type(self.backend),
-            "generic_process_message",
+            "_generic_process_message",
             side_effect=TransientError("Channel busy (503)"),
             autospec=True,
         ):

@@ -5,6 +5,7 @@ from unittest import mock
 
 from odoo import Command
 from odoo.exceptions import AccessError
+from odoo.service.model import get_public_method
 from odoo.tests import new_test_user
 from odoo.tools import config, mute_logger
 
@@ -329,6 +330,21 @@ class TestAuditAndAccess(DistributionSyncCase):
         self.assertIn('"total": "20.00"', message.payload)
         # The sync's own writes (superuser) still go through.
         message.sudo().write({"result_summary": "ok"})
+
+    def test_channel_verbs_cannot_be_called_remotely(self):
+        backends = self.env["distribution.sync.backend"]
+        types = [key for key, _label in backends._fields["backend_type"].selection]
+        public = [
+            name
+            for name in dir(type(backends))
+            if any(name.startswith(f"{kind}_") for kind in types)
+            and callable(getattr(type(backends), name))
+        ]
+        self.assertEqual(public, [], "channel methods callable over RPC")
+        with self.assertRaises(AccessError):
+            get_public_method(backends, "_generic_fetch_changes")
+        # The dispatch still finds them.
+        self.assertTrue(self.backend._call("webhook_verify", b"{}", {}) is False)
 
     def test_manager_can_configure(self):
         manager = new_test_user(

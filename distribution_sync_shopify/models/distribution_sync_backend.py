@@ -50,7 +50,7 @@ class DistributionSyncBackend(models.Model):
     from the webhook body alone (``core.order_mapper`` and friends map them to
     the core's canonical form).
 
-    Webhooks can be missed or delayed, so ``shopify_fetch_changes`` (run by the
+    Webhooks can be missed or delayed, so ``_shopify_fetch_changes`` (run by the
     core's fetch cron, and from a date by the import wizard) lists the orders
     updated since the checkpoint and re-fetches each new version in full."""
 
@@ -134,21 +134,21 @@ class DistributionSyncBackend(models.Model):
         return super().create(vals_list)
 
     # ------------------------------------------------------------------ verbs
-    def shopify_default_ownership(self):
+    def _shopify_default_ownership(self):
         """Shopify owns orders and customers' contact data; Odoo the rest."""
         return self._default_default_ownership()
 
-    def shopify_webhook_verify(self, body, headers):
+    def _shopify_webhook_verify(self, body, headers):
         secret = self._get_secret("webhook_secret")
         return bool(secret) and webhook.verify(secret, body, headers)
 
-    def shopify_webhook_identity(self, body, headers, data):
+    def _shopify_webhook_identity(self, body, headers, data):
         identity = webhook.identity(headers, body, data)
         if not identity.get("api_version"):
             identity["api_version"] = self.shopify_api_version
         return identity
 
-    def shopify_process_message(self, message):
+    def _shopify_process_message(self, message):
         """Route one Shopify webhook by topic."""
         data = json.loads(message.payload or "{}")
         topic = message.topic or ""
@@ -301,7 +301,7 @@ class DistributionSyncBackend(models.Model):
             timeout=self.request_timeout or 20,
         )
 
-    def shopify_test_connection(self):
+    def _shopify_test_connection(self):
         shop = self._shopify_client().shop()
         return self.env._(
             "Connected to %(name)s (%(domain)s).",
@@ -309,7 +309,7 @@ class DistributionSyncBackend(models.Model):
             domain=shop.get("myshopifyDomain"),
         )
 
-    def shopify_push_record(self, message):
+    def _shopify_push_record(self, message):
         payload = json.loads(message.payload or "{}")
         if message.topic == "fulfillments/create":
             return self._shopify_push_fulfillment(payload)
@@ -567,7 +567,7 @@ class DistributionSyncBackend(models.Model):
         ]
 
     # ------------------------------------------------------------------ drift
-    def shopify_fetch_changes(self, since):
+    def _shopify_fetch_changes(self, since):
         """Orders updated in Shopify since ``since`` (the backend's creation
         when there is no checkpoint yet; older orders come in with the import
         wizard), as events for the core's intake.
