@@ -133,6 +133,22 @@ class DistributionSyncBackend(models.Model):
                 vals["api_version"] = vals.get("shopify_api_version") or "2025-07"
         return super().create(vals_list)
 
+    def write(self, vals):
+        if vals.get("shopify_shop_domain") and "api_url" not in vals:
+            # The API URL follows the shop domain, unless it was set to
+            # something else on purpose (a proxy, a test server).
+            followers = self.filtered(
+                lambda b: (
+                    b.backend_type == "shopify"
+                    and b.api_url in (False, "", f"https://{b.shopify_shop_domain}")
+                )
+            )
+            if followers:
+                super(DistributionSyncBackend, followers).write(
+                    {"api_url": f"https://{vals['shopify_shop_domain']}"}
+                )
+        return super().write(vals)
+
     # ------------------------------------------------------------------ verbs
     def _shopify_default_ownership(self):
         """Shopify owns orders and customers' contact data; Odoo the rest."""

@@ -158,6 +158,26 @@ class TestShopifyBackend(ShopifyCase):
         )
         self.assertFalse(backend.api_url)
 
+    def test_api_url_follows_an_edited_shop_domain(self):
+        backend = self._create_as_integrator()
+        domain = backend.shopify_shop_domain
+        self.assertEqual(backend.api_url, f"https://{domain}")
+        backend.write({"shopify_shop_domain": "renamed-shop.myshopify.com"})
+        self.assertEqual(backend.api_url, "https://renamed-shop.myshopify.com")
+        self.assertEqual(
+            backend._shopify_client().base_url, "https://renamed-shop.myshopify.com"
+        )
+        # A URL set on purpose (a proxy, a test server) stays.
+        backend.api_url = "http://127.0.0.1:8999"
+        backend.write({"shopify_shop_domain": "third-shop.myshopify.com"})
+        self.assertEqual(backend.api_url, "http://127.0.0.1:8999")
+        # A backend created without a domain gets its URL with the domain.
+        later = self._create_as_integrator(
+            shopify_shop_domain=False, name="No domain yet"
+        )
+        later.write({"shopify_shop_domain": "late-shop.myshopify.com"})
+        self.assertEqual(later.api_url, "https://late-shop.myshopify.com")
+
     def test_webhook_verify_base64_only(self):
         body = sample_bytes("demo_order_1001.json")
         good = shopify_hmac(body)
