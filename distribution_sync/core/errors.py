@@ -131,6 +131,29 @@ class OwnershipConflict(SyncError):
         )
 
 
+class BindingConflict(SyncError):
+    """An outside record is bound to another live Odoo record already.
+
+    Waiting does not change that: it is an exception at once, never a retry.
+    """
+
+    category = "conflict"
+
+    def __init__(self, model, external_id, bound_to):
+        self.model = model
+        self.external_id = external_id
+        hint = (
+            "If it moved, unlink the old binding under Sync > Bindings (or fix the "
+            "Odoo record), then retry."
+        )
+        super().__init__(
+            f"{model} {external_id} of the channel is bound to {bound_to} "
+            f"already; it cannot also be bound to another record. {hint}",
+            value=str(external_id),
+            hint=hint,
+        )
+
+
 class PayloadError(SyncError):
     """Malformed or missing data in a payload; ``path`` names the key when known."""
 

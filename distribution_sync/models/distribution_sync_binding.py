@@ -4,9 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
 from ..core.canonical import is_stale
+from ..core.errors import BindingConflict
 
 
 class DistributionSyncBinding(models.Model):
@@ -135,7 +134,9 @@ class DistributionSyncBinding(models.Model):
         return vals
 
     @api.model
-    def _bind(self, backend, record, external_id, *, binding=None, **extra):
+    def _bind(
+        self, backend, record, external_id, *, binding=None, rebind=False, **extra
+    ):
         """Create or refresh the binding of ``record`` to ``external_id``.
 
         ``binding``: what ``_find`` gave for ``external_id`` earlier in this
@@ -144,21 +145,20 @@ class DistributionSyncBinding(models.Model):
         (repeatable read). A concurrent creation of the same binding raises the
         database's unique violation: the caller's job is retried and then
         sees it.
+
+        An outside record bound to another live record already (seen by this
+        transaction, so not a concurrent job's doing) raises
+        ``BindingConflict``: waiting would not change it. With ``rebind`` the
+        binding moves to ``record`` instead (the channel says it moved, e.g. a
+        SKU now on another variant).
         """
         if binding is None:
             binding = self._find(backend, record._name, external_id)
         vals = self._prepare_binding_vals(backend, record, external_id, **extra)
         if binding:
             bound = binding._record()
-            if bound and bound != record:
-                # Bound meanwhile to another live record by a concurrent job
-                # (our earlier lookup did not see it): moving the binding
-                # would leave two documents for one outside record.
-                raise RetryableJobError(
-                    f"{record._name} {external_id} was bound concurrently to "
-                    f"{bound.display_name}; retrying.",
-                    seconds=2,
-                )
+            if bound and bound != record and not rebind:
+                raise BindingConflict(record._name, external_id, bound.display_name)
             binding.sudo().write(vals)
             return binding
         # The savepoint keeps the transaction usable for the caller's error

@@ -7,8 +7,7 @@ import psycopg2
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from odoo.addons.queue_job.exception import RetryableJobError
-
+from ..core.errors import BindingConflict
 from .common import SECRET, DistributionSyncCase, order_payload
 
 
@@ -122,12 +121,19 @@ class TestBinding(DistributionSyncCase):
         )
         self.assertEqual(second, first)
         self.assertEqual(first.payload_digest, "digest-5")
-        # Bound to another live record meanwhile: retried, not moved.
-        with self.assertRaises(RetryableJobError):
+        # Bound to another live record: a conflict at once (waiting would not
+        # change it), never a retry; the binding is not moved.
+        with self.assertRaisesRegex(BindingConflict, "EXT-5 of the channel is bound"):
             self.bindings._bind(
                 self.backend, self.other_partner, "EXT-5", binding=found
             )
         self.assertEqual(first._record(), self.partner)
+        # Unless the caller says the outside record moved.
+        moved = self.bindings._bind(
+            self.backend, self.other_partner, "EXT-5", binding=found, rebind=True
+        )
+        self.assertEqual(moved, first)
+        self.assertEqual(first._record(), self.other_partner)
 
     def test_unbind_refused_while_record_exists(self):
         message = self.process(

@@ -270,7 +270,8 @@ class DistributionSyncBackend(models.Model):
             if previous and previous.external_id != external_id:
                 # The variant now tracks another inventory item.
                 previous.sudo().unlink()
-            bindings._bind(self, found, external_id, external_name=sku)
+            # An item whose SKU moved to this variant follows it.
+            bindings._bind(self, found, external_id, rebind=True, external_name=sku)
             bound.append(sku)
         parts = [
             self.env._("Inventory items bound: %s", ", ".join(bound) or "-"),

@@ -145,6 +145,32 @@ class TestShopifyStock(ShopifyCase):
         # The product itself is not changed.
         self.assertEqual(self.kettle.name, "Enamel kettle")
 
+    def test_inventory_item_follows_its_sku_to_another_variant(self):
+        self.bind(self.kettle, KETTLE_ITEM)
+        # The SKU of that inventory item is now the mug's: no retry for ever,
+        # the item is bound to the mug.
+        self.mug.default_code = "DS-KETTLE-NEW"
+        message = self.receive(
+            "products/update",
+            self.product_update(
+                [
+                    {
+                        "id": 1,
+                        "sku": "DS-KETTLE-NEW",
+                        "inventory_item_id": int(KETTLE_ITEM),
+                    }
+                ]
+            ),
+        )
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(
+            self.bindings._find_record(
+                self.shop, "product.product", item_gid(KETTLE_ITEM)
+            ),
+            self.mug,
+        )
+        self.assertFalse(self.bindings._for_record(self.shop, self.kettle))
+
     def test_moves_queue_one_job_that_pushes_once(self):
         self.bind(self.kettle, KETTLE_ITEM)
         with trap_jobs() as trap:

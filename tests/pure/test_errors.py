@@ -125,3 +125,13 @@ def test_payload_error_path():
 )
 def test_format_number(value, text):
     assert errors.format_number(value) == text
+
+
+def test_binding_conflict_is_a_conflict_that_says_what_to_do():
+    error = errors.BindingConflict(
+        "product.product", "gid://shopify/InventoryItem/7", "Mug"
+    )
+    assert error.category == "conflict"
+    assert error.value == "gid://shopify/InventoryItem/7"
+    assert "is bound to Mug already" in str(error)
+    assert "unlink the old binding" in error.hint
