@@ -453,9 +453,10 @@ class DistributionSyncMessage(models.Model):
             with self.env.cr.savepoint():
                 result = work() or {}
         except psycopg2.Error as exc:
-            if exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY or exc.pgcode == (
-                errorcodes.UNIQUE_VIOLATION
-            ):
+            concurrent = exc.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY or (
+                exc.pgcode == errorcodes.UNIQUE_VIOLATION
+            )
+            if concurrent and self._may_retry_concurrency():
                 raise RetryableJobError(
                     f"Concurrent update ({exc.pgcode}), retrying.", seconds=2
                 ) from exc
@@ -468,6 +469,20 @@ class DistributionSyncMessage(models.Model):
             return f"{self.state}: {self.last_error}"
         self._record_success(result, attempt)
         return self.result_summary or self.state
+
+    # Retries of one job after a concurrent update or a unique violation: a
+    # race is over after a few; a conflict that is still there is not a race
+    # (e.g. a unique key of another record) and becomes an exception.
+    _concurrency_retries = 5
+
+    def _may_retry_concurrency(self):
+        """Whether the current job may be retried for a concurrency error
+        (outside a queue job nothing counts the retries: it may)."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return True
+        job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+        return job.retry < self._concurrency_retries
 
     def _record_success(self, result, attempt):
         """Record a finished piece of work.

@@ -7,6 +7,7 @@ from datetime import timedelta
 from unittest import mock
 
 import psycopg2
+import psycopg2.errorcodes
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -716,3 +717,31 @@ class TestActionsTakeTheWorkLock(DistributionSyncJobCase):
             message.action_replay()
         self.assertEqual(message.attempt_count, 1)
         self.assertFalse(self.orders_of("L-1"))
+
+
+class UniqueKeyTaken(psycopg2.errors.UniqueViolation):
+    """What PostgreSQL raises when a unique key is taken."""
+
+    pgcode = psycopg2.errorcodes.UNIQUE_VIOLATION
+
+
+class TestConcurrencyRetriesAreBounded(DistributionSyncJobCase):
+    """A unique violation is retried as a race a few times, then becomes an
+    exception: never a job retried for ever without anybody told."""
+
+    def test_conflict_still_there_after_the_retries_is_an_exception(self):
+        message = self.intake("order/upsert", order_payload("U-1"), event_id="u1")
+        message._enqueue()
+        model = type(self.env["distribution.sync.message"])
+        with mock.patch.object(model, "_do_work", side_effect=UniqueKeyTaken()):
+            job = Job.load(self.env, message.job_uuid)
+            with self.assertRaises(RetryableJobError):
+                job.perform()
+            self.assertEqual(message.state, "queued")
+            stored = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+            stored.retry = model._concurrency_retries
+            Job.load(self.env, message.job_uuid).perform()
+        self.assertEqual(message.state, "error")
+        exception = self.open_exceptions(message)
+        self.assertEqual(len(exception), 1)
+        self.assertEqual(exception.category, "technical")
