@@ -117,7 +117,16 @@ class DistributionSyncBinding(models.Model):
         return None
 
     @api.model
-    def _prepare_binding_vals(self, backend, record, external_id, **extra):
+    def _prepare_binding_vals(
+        self,
+        backend,
+        record,
+        external_id,
+        *,
+        updated_at=None,
+        digest=None,
+        external_name=None,
+    ):
         vals = {
             "backend_id": backend.id,
             "res_model": record._name,
@@ -125,19 +134,22 @@ class DistributionSyncBinding(models.Model):
             "external_id": str(external_id),
             "sync_date": fields.Datetime.now(),
         }
-        if extra.get("updated_at"):
-            vals["remote_updated_at"] = extra["updated_at"].replace(tzinfo=None)
-        if extra.get("digest"):
-            vals["payload_digest"] = extra["digest"]
-        if extra.get("name"):
-            vals["external_name"] = extra["name"]
+        if updated_at:
+            vals["remote_updated_at"] = updated_at.replace(tzinfo=None)
+        if digest:
+            vals["payload_digest"] = digest
+        if external_name:
+            vals["external_name"] = external_name
         return vals
 
     @api.model
     def _bind(
-        self, backend, record, external_id, *, binding=None, rebind=False, **extra
+        self, backend, record, external_id, *, binding=None, rebind=False, **values
     ):
         """Create or refresh the binding of ``record`` to ``external_id``.
+
+        ``values``: ``updated_at``, ``digest``, ``external_name`` (see
+        ``_prepare_binding_vals``; another name is an error, never dropped).
 
         ``binding``: what ``_find`` gave for ``external_id`` earlier in this
         transaction (an empty recordset when nothing), so that it is not
@@ -154,7 +166,7 @@ class DistributionSyncBinding(models.Model):
         """
         if binding is None:
             binding = self._find(backend, record._name, external_id)
-        vals = self._prepare_binding_vals(backend, record, external_id, **extra)
+        vals = self._prepare_binding_vals(backend, record, external_id, **values)
         if binding:
             bound = binding._record()
             if bound and bound != record and not rebind:

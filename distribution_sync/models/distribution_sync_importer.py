@@ -193,7 +193,7 @@ class DistributionSyncImporter(models.AbstractModel):
                 customer["external_id"],
                 updated_at=updated_at,
                 digest=digest,
-                name=partner.display_name,
+                external_name=partner.display_name,
             )
         return partner, problems
 
@@ -632,7 +632,7 @@ class DistributionSyncImporter(models.AbstractModel):
             binding=binding,
             updated_at=updated_at,
             digest=message.payload_digest,
-            name=order.get("name"),
+            external_name=order.get("name"),
         )
         return dict(
             result,

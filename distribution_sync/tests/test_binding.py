@@ -88,7 +88,7 @@ class TestBinding(DistributionSyncCase):
             "EXT-1",
             digest="digest-2",
             updated_at=datetime(2026, 1, 2, 10, 0),
-            name="Customer 1",
+            external_name="Customer 1",
         )
         self.assertEqual(second, first)
         self.assertEqual(
@@ -103,6 +103,9 @@ class TestBinding(DistributionSyncCase):
         self.assertEqual(first.payload_digest, "digest-2")
         self.assertEqual(first.remote_updated_at, datetime(2026, 1, 2, 10, 0))
         self.assertEqual(first.external_name, "Customer 1")
+        # A value under another name is an error, never silently dropped.
+        with self.assertRaises(TypeError):
+            self.bindings._bind(self.backend, self.partner, "EXT-1", name="Lost")
         self.assertGreater(first.sync_date, old_sync)
         self.assertTrue(first._is_unchanged("digest-2"))
         self.assertFalse(first._is_unchanged("digest-1"))

@@ -176,7 +176,7 @@ class DistributionSyncImporter(models.AbstractModel):
             refund["external_id"],
             updated_at=refund.get("created_at"),
             digest=message.payload_digest,
-            name=move.name,
+            external_name=move.name,
         )
         return dict(
             result,

@@ -142,6 +142,9 @@ class TestShopifyStock(ShopifyCase):
             ),
             self.mug,
         )
+        # The binding says which SKU it was learnt from.
+        binding = self.bindings._find(self.shop, "product.product", item_gid(MUG_ITEM))
+        self.assertEqual(binding.external_name, "DS-MUG")
         # The product itself is not changed.
         self.assertEqual(self.kettle.name, "Enamel kettle")
 
