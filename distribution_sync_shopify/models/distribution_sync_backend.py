@@ -57,7 +57,12 @@ class DistributionSyncBackend(models.Model):
     _inherit = "distribution.sync.backend"
 
     backend_type = fields.Selection(
-        selection_add=[("shopify", "Shopify")], ondelete={"shopify": "cascade"}
+        selection_add=[("shopify", "Shopify")],
+        # Uninstalling this addon keeps its backends, archived as the reference
+        # channel (as delivery.carrier providers fall back to "fixed"), with
+        # their bindings, messages and audit trail: a reinstall finds what was
+        # imported instead of importing it all again as duplicates.
+        ondelete={"shopify": lambda backends: backends._shopify_keep_on_uninstall()},
     )
     shopify_shop_domain = fields.Char(
         string="Shop domain", help="e.g. acme.myshopify.com"
@@ -148,6 +153,9 @@ class DistributionSyncBackend(models.Model):
                     {"api_url": f"https://{vals['shopify_shop_domain']}"}
                 )
         return super().write(vals)
+
+    def _shopify_keep_on_uninstall(self):
+        self.write({"backend_type": "generic", "active": False})
 
     # ------------------------------------------------------------------ verbs
     def _shopify_default_ownership(self):

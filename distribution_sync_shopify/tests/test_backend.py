@@ -178,6 +178,23 @@ class TestShopifyBackend(ShopifyCase):
         later.write({"shopify_shop_domain": "late-shop.myshopify.com"})
         self.assertEqual(later.api_url, "https://late-shop.myshopify.com")
 
+    def test_uninstalling_the_addon_keeps_backends_and_bindings(self):
+        backend = self._create_as_integrator()
+        partner = self.env["res.partner"].create({"name": "Bound customer"})
+        binding = self.env["distribution.sync.binding"]._bind(
+            backend, partner, "7700000000001"
+        )
+        # What Odoo applies to the records of a selection value whose addon is
+        # uninstalled.
+        policy = type(backend)._fields["backend_type"].ondelete["shopify"]
+        self.assertTrue(callable(policy))
+        policy(backend)
+        self.assertTrue(backend.exists())
+        self.assertFalse(backend.active)
+        self.assertEqual(backend.backend_type, "generic")
+        self.assertTrue(binding.exists())
+        self.assertEqual(binding._record(), partner)
+
     def test_webhook_verify_base64_only(self):
         body = sample_bytes("demo_order_1001.json")
         good = shopify_hmac(body)
