@@ -3,7 +3,7 @@
 import json
 import logging
 import math
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from odoo import api, fields, models
@@ -39,6 +39,8 @@ DRIFT_KEY_PREFIX = "drift"
 # Bindings of products to Shopify inventory items carry this external id.
 INVENTORY_ITEM_PREFIX = "gid://shopify/InventoryItem/"
 INVENTORY_TOPIC = "inventory/set"
+# How far before the stock checkpoint moves are looked for again.
+STOCK_CHECKPOINT_OVERLAP = timedelta(minutes=15)
 # Seconds the stock push waits, so that the moves of that time share one job.
 STOCK_PUSH_DELAY = 60
 
@@ -510,13 +512,18 @@ class DistributionSyncBackend(models.Model):
         bindings = self._shopify_inventory_bindings()
         checkpoint = self.shopify_stock_checkpoint
         if bindings and checkpoint and not full:
+            # A move is dated when it is validated, which can be long before
+            # its transaction commits: the last run may not have seen it.
+            # Looking back further costs nothing: the quantities are read now
+            # and the same quantities make no new push.
+            since = checkpoint - STOCK_CHECKPOINT_OVERLAP
             moved = (
                 self.env["stock.move"]
                 .sudo()
                 .search(
                     [
                         ("state", "=", "done"),
-                        ("date", ">=", checkpoint),
+                        ("date", ">=", since),
                         ("product_id", "in", bindings.mapped("res_id")),
                     ]
                 )

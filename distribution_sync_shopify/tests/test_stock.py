@@ -2,7 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import functools
 import json
+from datetime import timedelta
 from unittest import mock
+
+from odoo import fields
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -203,6 +206,20 @@ class TestShopifyStock(ShopifyCase):
             self.fake.inventory, {(item_gid(KETTLE_ITEM), LOCATION_GID): 5}
         )
         self.assertTrue(self.shop.shopify_stock_checkpoint)
+
+    def test_move_committed_after_the_last_run_is_pushed(self):
+        self.bind(self.kettle, KETTLE_ITEM)
+        with trap_jobs() as trap:
+            self.set_stock(self.kettle, 9)
+            # The last run started after the move was dated, but before its
+            # transaction committed: it did not see it.
+            self.shop.shopify_stock_checkpoint = fields.Datetime.now() + timedelta(
+                minutes=1
+            )
+            self.perform_all(trap)
+        message = self.outbound()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(json.loads(message.payload)[0]["quantity"], 9)
 
     def test_unbound_product_is_not_pushed(self):
         with trap_jobs() as trap:
