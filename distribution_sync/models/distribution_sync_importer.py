@@ -399,6 +399,7 @@ class DistributionSyncImporter(models.AbstractModel):
             "discount": discount,
             "tax_id": [Command.set(taxes.ids)],
             "distribution_sync_line_ref": line.get("external_id") or False,
+            "distribution_sync_channel_qty": float(to_decimal(line["quantity"])),
         }
 
     @api.model

@@ -403,6 +403,12 @@ class DistributionSyncBackend(models.Model):
             summary += self.env._(
                 " (not open in Shopify: lines %s)", ", ".join(sorted(unmatched))
             )
+        partial = [line for line in payload["lines"] if line.get("partial")]
+        if partial:
+            summary += self.env._(
+                " (part of a Shopify unit shipped, counted as one: lines %s)",
+                ", ".join(sorted(str(line["line_item_id"]) for line in partial)),
+            )
         return {"external_id": fulfillment_id, "summary": summary}
 
     def _shopify_push_inventory(self, quantities, message):

@@ -18,13 +18,18 @@ class StockPicking(models.Model):
         for move in self.move_ids.filtered(
             lambda m: m.state == "done" and m.sale_line_id.distribution_sync_line_ref
         ):
+            sale_line = move.sale_line_id
+            # Shopify counts its own units: a case sold as a variant of its
+            # own ships as 12 units in Odoo and 1 in Shopify.
+            quantity, partial = sale_line._distribution_sync_channel_quantity(
+                move.product_uom._compute_quantity(move.quantity, sale_line.product_uom)
+            )
             lines.append(
                 {
-                    "line_item_id": move.sale_line_id.distribution_sync_line_ref,
+                    "line_item_id": sale_line.distribution_sync_line_ref,
                     "sku": move.product_id.default_code or None,
-                    "quantity": move.product_uom._compute_quantity(
-                        move.quantity, move.sale_line_id.product_uom
-                    ),
+                    "quantity": quantity,
+                    "partial": partial,
                 }
             )
         carrier = self["carrier_id"] if "carrier_id" in self._fields else None

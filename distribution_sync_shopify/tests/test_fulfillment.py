@@ -117,6 +117,24 @@ class TestShopifyFulfillment(ShopifyCase):
         self.assertEqual(self.fulfilled_quantities(), {KETTLE_LINE: 1, MUG_LINE: 0})
         self.assertEqual(set(self.outbound().mapped("state")), {"done"})
 
+    def test_pack_variant_is_reported_in_shopify_units(self):
+        # The kettles were sold as one case of two (a variant of its own in
+        # Shopify, 2 units in Odoo): Shopify counts one.
+        kettles = self.order.order_line.filtered(
+            lambda line: line.distribution_sync_line_ref == KETTLE_LINE
+        )
+        self.assertEqual(kettles.distribution_sync_channel_qty, 2)
+        kettles.distribution_sync_channel_qty = 1
+        with trap_jobs() as trap:
+            self.ship_partially({"DS-KETTLE": 1, "DS-MUG": 1})
+            trap.perform_enqueued_jobs()
+        # Half a case shipped: a started case counts as one, and it is said.
+        self.assertEqual(self.fulfilled_quantities(), {KETTLE_LINE: 1, MUG_LINE: 1})
+        message = self.outbound()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("part of a Shopify unit", message.result_summary)
+        self.assertIn(KETTLE_LINE, message.result_summary)
+
     def test_never_pushed_twice(self):
         with trap_jobs() as trap:
             picking = self.ship(self.order)
