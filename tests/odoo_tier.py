@@ -941,19 +941,9 @@ class Tier:
         """Named check: the addons install with no ERROR line."""
         log_path = self.workdir / f"install-{slug}.log"
         out_path = self.workdir / f"install-{slug}.out"
-        cmd = self.odoo.command(
-            *self.common_args(db),
-            "-i",
-            ",".join(self.addons),
-            "--stop-after-init",
-            "--no-http",
-            "--max-cron-threads=0",
-            "--log-level=info",
-            f"--logfile={log_path}",
-            "--load=base,web",
+        cmd = install_command(
+            self.odoo, self.pg, db, self.addons, log_path, demo, self.data_dir
         )
-        if not demo:
-            cmd.append("--without-demo=all")
         say(f"{check.name}: installing {', '.join(self.addons)} (database {db})")
         t0 = time.monotonic()
         rc = run_logged(
@@ -1266,16 +1256,23 @@ def sign_body(secret, body):
 
 def webhook_request(base_url, backend_id, secret, body, topic, event_id, timeout=10):
     """POST a signed generic webhook; returns (status, response text)."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-Sync-Topic": topic,
+        "X-Sync-Event-Id": event_id,
+        "X-Sync-Signature": sign_body(secret, body),
+    }
+    return post_webhook(base_url, backend_id, body, headers, timeout)
+
+
+def post_webhook(base_url, backend_id, body, headers, timeout=10):
+    """POST ``body`` with ``headers`` to the webhook route of the backend;
+    returns (status, response text)."""
     request = urllib.request.Request(
         f"{base_url}/distribution_sync/webhook/{backend_id}",
         data=body,
         method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Sync-Topic": topic,
-            "X-Sync-Event-Id": event_id,
-            "X-Sync-Signature": sign_body(secret, body),
-        },
+        headers=headers,
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -1419,15 +1416,9 @@ def serving(
             stop_process(proc)
 
 
-def prepare_database(
-    odoo, pg, db, addons, demo, reset, workdir, data_dir=None, label="demo"
-):
-    """Create (or update) ``db`` with ``addons`` installed; TierError on failure."""
-    if reset:
-        if odoo_drop_db(odoo, pg, db, data_dir, quiet=True):
-            say(f"{label}: dropped database {db}")
-    log_path = Path(workdir) / f"install-{db}.log"
-    out_path = Path(workdir) / f"install-{db}.out"
+def install_command(odoo, pg, db, addons, log_path, demo, data_dir=None, update=False):
+    """``odoo-bin`` installing (and with ``update`` updating) ``addons`` in
+    ``db``, then stopping; no HTTP, no cron, the log in ``log_path``."""
     names = ",".join(addons)
     cmd = odoo.command(
         "-d",
@@ -1436,8 +1427,7 @@ def prepare_database(
         *pg.odoo_args(),
         "-i",
         names,
-        "-u",
-        names,
+        *(("-u", names) if update else ()),
         "--stop-after-init",
         "--no-http",
         "--max-cron-threads=0",
@@ -1449,6 +1439,20 @@ def prepare_database(
         cmd.append(f"--data-dir={data_dir}")
     if not demo:
         cmd.append("--without-demo=all")
+    return cmd
+
+
+def prepare_database(
+    odoo, pg, db, addons, demo, reset, workdir, data_dir=None, label="demo"
+):
+    """Create (or update) ``db`` with ``addons`` installed; TierError on failure."""
+    if reset:
+        if odoo_drop_db(odoo, pg, db, data_dir, quiet=True):
+            say(f"{label}: dropped database {db}")
+    log_path = Path(workdir) / f"install-{db}.log"
+    out_path = Path(workdir) / f"install-{db}.out"
+    names = ",".join(addons)
+    cmd = install_command(odoo, pg, db, addons, log_path, demo, data_dir, update=True)
     say(f"{label}: installing/updating {names} in database {db} (log: {log_path})")
     t0 = time.monotonic()
     rc = run_logged(cmd, out_path, 3600, log_path=log_path, label=label)

@@ -62,6 +62,18 @@ class DistributionSyncJobCase(DistributionSyncCase):
             domain.append(("category", "=", category))
         return self.exceptions.search(domain)
 
+    def hold_work_lock(self, message):
+        """Take the work lock of ``message`` from another connection, as the
+        job of another worker would (until the test ends); True when taken."""
+        cr2 = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(cr2.close)
+        self.addCleanup(cr2.rollback)
+        cr2.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            (LOCK_NAMESPACE, self.lock_key(message)),
+        )
+        return cr2.fetchone()[0]
+
     def lock_key(self, message):
         work = message.work_key or message.idempotency_key
         key = zlib.crc32(f"{message.backend_id.id}:{work}".encode())
@@ -559,13 +571,7 @@ class TestBatchJobs(DistributionSyncJobCase):
     def test_batch_job_leaves_busy_work_open(self):
         free = self.intake("order/upsert", order_payload("B-3"), event_id="b3")
         busy = self.intake("order/upsert", order_payload("B-4"), event_id="b4")
-        cr2 = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cr2.close)
-        self.addCleanup(cr2.rollback)
-        cr2.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)",
-            (LOCK_NAMESPACE, self.lock_key(busy)),
-        )
+        self.assertTrue(self.hold_work_lock(busy))
         summary = (free | busy).with_user(self.backend.user_id)._process_batch_job()
         self.assertEqual(free.state, "done")
         self.assertEqual(busy.state, "received")
@@ -671,13 +677,7 @@ class TestBacklogDrain(DistributionSyncJobCase):
 
     def test_busy_work_is_left_to_its_own_job(self):
         first, busy = self.queue(2, "DW")
-        cr2 = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cr2.close)
-        self.addCleanup(cr2.rollback)
-        cr2.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)",
-            (LOCK_NAMESPACE, self.lock_key(busy)),
-        )
+        self.assertTrue(self.hold_work_lock(busy))
         result = Job.load(self.env, first.job_uuid).perform()
         self.assertIn("left open: 1", result)
         self.assertEqual(busy.state, "queued")
@@ -693,14 +693,7 @@ class TestActionsTakeTheWorkLock(DistributionSyncJobCase):
         # As a job left it (not processed here: this transaction would then
         # hold the lock itself).
         message.sudo().write({"state": state, "attempt_count": 1})
-        cr2 = db_connect(self.env.cr.dbname).cursor()
-        self.addCleanup(cr2.close)
-        self.addCleanup(cr2.rollback)
-        cr2.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s)",
-            (LOCK_NAMESPACE, self.lock_key(message)),
-        )
-        self.assertTrue(cr2.fetchone()[0])
+        self.assertTrue(self.hold_work_lock(message))
         return message
 
     def test_retry_refused_while_a_job_holds_the_work(self):

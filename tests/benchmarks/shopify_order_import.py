@@ -32,8 +32,6 @@ import hmac
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from bench_common import ot, run_benchmark, served_database
@@ -297,6 +295,12 @@ def runner_phase(served, workdir, params, mode):
     result = shell_results(served, workdir, dict(params, mode=mode), mode)[mode]
     ids = result["ids"]
     seconds = wait_done(rpc, ids, result["started"])
+    return phase_result(rpc, mode, ids, seconds, after_id, len(ids))
+
+
+def phase_result(rpc, mode, ids, seconds, after_id, orders):
+    """What a way through the server did: message states, new confirmed
+    orders (ids above ``after_id``), jobs run and drained."""
     messages = rpc(
         "distribution.sync.message", "read", ids, ["state", "res_model", "res_id"]
     )
@@ -313,7 +317,7 @@ def runner_phase(served, workdir, params, mode):
     return {
         "phase": mode,
         "seconds": seconds,
-        "orders": len(ids),
+        "orders": orders,
         "imported": confirmed,
         "states": states,
         "jobs": jobs,
@@ -325,24 +329,15 @@ def post_webhook(base_url, backend_id, event_id, data):
     """POST one signed ``orders/create`` webhook as Shopify sends it; its status."""
     body = json.dumps(data).encode()
     digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
-    request = urllib.request.Request(
-        f"{base_url}/distribution_sync/webhook/{backend_id}",
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-            "X-Shopify-Shop-Domain": SHOP,
-            "X-Shopify-API-Version": "2025-07",
-            "X-Shopify-Event-Id": event_id,
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-API-Version": "2025-07",
+        "X-Shopify-Event-Id": event_id,
+    }
+    return ot.post_webhook(base_url, backend_id, body, headers, timeout=30)[0]
 
 
 def webhook_phase(served, backend_id, rows, mode):
@@ -391,29 +386,8 @@ def webhook_phase(served, backend_id, rows, mode):
     domain = [("id", ">", first_id), ("backend_id", "=", backend_id)]
     ids = rpc("distribution.sync.message", "search", domain)
     seconds = wait_done(rpc, ids, started)
-    messages = rpc(
-        "distribution.sync.message", "read", ids, ["state", "res_model", "res_id"]
-    )
-    states = {}
-    for message in messages:
-        states[message["state"]] = states.get(message["state"], 0) + 1
-    order_ids = [m["res_id"] for m in messages if m["res_model"] == "sale.order"]
-    confirmed = rpc(
-        "sale.order",
-        "search_count",
-        [("id", "in", order_ids), ("id", ">", after_id), ("state", "=", "sale")],
-    )
-    jobs, drained = job_counts(rpc, ids)
-    return {
-        "phase": mode,
-        "seconds": seconds,
-        "orders": len(rows),
-        "imported": confirmed,
-        "states": states,
-        "jobs": jobs,
-        "drained": drained,
-        "http": statuses,
-    }
+    result = phase_result(rpc, mode, ids, seconds, after_id, len(rows))
+    return dict(result, http=statuses)
 
 
 def job_counts(rpc, message_ids):

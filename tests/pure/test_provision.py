@@ -160,18 +160,16 @@ def test_queue_job_is_held_back_for_older_18_sources(provision, tmp_path):
     assert provision.queue_job_constraints(source) == []
 
 
-def test_no_source_fails_fast_and_names_odoo_src(tmp_path):
+def run_provision(tmp_path, **variables):
+    """Run setup/provision.py with an empty cache and ``variables`` (ODOO_SRC
+    left out unless given); the finished process."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in ("ODOO_SRC", "DSYNC_CACHE_DIR")
     }
-    env.update(
-        DSYNC_CACHE_DIR=str(tmp_path / "cache"),
-        ODOO_GIT_URL=str(tmp_path / "no-such-repository"),
-    )
-    t0 = time.monotonic()
-    proc = subprocess.run(
+    env.update(DSYNC_CACHE_DIR=str(tmp_path / "cache"), **variables)
+    return subprocess.run(
         [sys.executable, str(PROVISION)],
         capture_output=True,
         text=True,
@@ -179,6 +177,11 @@ def test_no_source_fails_fast_and_names_odoo_src(tmp_path):
         timeout=120,
         check=False,
     )
+
+
+def test_no_source_fails_fast_and_names_odoo_src(tmp_path):
+    t0 = time.monotonic()
+    proc = run_provision(tmp_path, ODOO_GIT_URL=str(tmp_path / "no-such-repository"))
     assert proc.returncode == 2
     assert "ODOO_SRC" in proc.stderr
     assert "cannot be reached" in proc.stderr
@@ -186,19 +189,7 @@ def test_no_source_fails_fast_and_names_odoo_src(tmp_path):
 
 
 def test_missing_odoo_src_is_named(tmp_path):
-    env = dict(
-        os.environ,
-        DSYNC_CACHE_DIR=str(tmp_path / "cache"),
-        ODOO_SRC=str(tmp_path / "nowhere"),
-    )
-    proc = subprocess.run(
-        [sys.executable, str(PROVISION)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    proc = run_provision(tmp_path, ODOO_SRC=str(tmp_path / "nowhere"))
     assert proc.returncode == 2
     assert f"ODOO_SRC={tmp_path / 'nowhere'} does not exist" in proc.stderr
 
