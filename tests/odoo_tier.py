@@ -159,15 +159,6 @@ def selected_addons():
     return discover_addons()
 
 
-def addon_expects_tests(name, search_dirs):
-    """True when the addon has a ``tests`` folder (unknown location: assume so)."""
-    for directory in search_dirs:
-        addon_dir = Path(directory, name)
-        if (addon_dir / "__manifest__.py").is_file():
-            return (addon_dir / "tests").is_dir()
-    return True
-
-
 # ------------------------------------------------------------------ Odoo discovery
 
 
@@ -545,7 +536,7 @@ def stop_process(proc, timeout=30):
 
 
 def last_progress(log_path):
-    """The latest 'Loading module …' or 'Starting <test> …' line (heartbeat)."""
+    """The latest 'Loading module …' line (heartbeat)."""
     try:
         with open(log_path, "rb") as handle:
             handle.seek(0, os.SEEK_END)
@@ -555,10 +546,7 @@ def last_progress(log_path):
         return ""
     for line in reversed(tail):
         match = RECORD_RE.match(line)
-        if match and (
-            match["msg"].startswith("Loading module ")
-            or STARTING_RE.match(match["msg"].strip())
-        ):
+        if match and match["msg"].startswith("Loading module "):
             return match["msg"].strip()
     return ""
 
@@ -633,33 +621,6 @@ RECORD_RE = re.compile(
     r"^(?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?P<pid>\d+) (?P<level>[A-Z?]+) "
     r"(?P<db>\S+) (?P<logger>[^\s:]+): (?P<msg>.*)$"
 )
-# odoo/service/server.py ThreadedServer.run logs "%s when loading database %r" with
-# str(OdooTestResult) = "{failures} failed, {errors} error(s) of {testsRun} tests"
-RESULT_RE = re.compile(
-    r"^(?P<failed>\d+) failed, (?P<errors>\d+) error\(s\) of (?P<total>\d+) tests "
-    r"when loading database '(?P<db>[^']*)'"
-)
-# odoo/tests/result.py: startTest logs 'Starting %s ...', addSkip 'skipped %s : %s',
-# logError '%s: %s\n%s' with flavour FAIL or ERROR, all on the test module's logger.
-STARTING_RE = re.compile(r"^Starting (?P<test>\S+) \.\.\.$")
-SKIPPED_RE = re.compile(r"^skipped \S+ : ")
-TEST_FAILURE_RE = re.compile(r"^(FAIL|ERROR): ")
-TEST_LOGGER_RE = re.compile(r"^odoo\.addons\.(?P<addon>[^.]+)\.tests(\.|$)")
-# lines that only summarise test results (counted through RESULT_RE already)
-TEST_SUMMARY = (
-    (
-        "odoo.modules.loading",
-        re.compile(r"^Module \S+: \d+ failures, \d+ errors of \d+ tests"),
-    ),
-    (
-        "odoo.modules.loading",
-        re.compile(r"^At least one test failed when loading the modules"),
-    ),
-    ("odoo.service.server", re.compile(r"at least one error occurred in a test")),
-    ("odoo.tests.result", re.compile(r"^Test suite halted")),
-)
-MODULE_LOADED_RE = re.compile(r"^Module \S+ loaded in ")
-POST_TESTS_DONE_RE = re.compile(r"^\d+ post-tests in ")
 
 
 @dataclasses.dataclass
@@ -714,77 +675,13 @@ def iter_records(path):
         yield current
 
 
-@dataclasses.dataclass
-class LogReport:
-    result: dict = None  # failed / errors / total from the final odoo.tests.result line
-    skipped: int = 0
-    started: collections.Counter = dataclasses.field(
-        default_factory=collections.Counter
-    )
-    failures: list = dataclasses.field(
-        default_factory=list
-    )  # FAIL:/ERROR: test records
-    outside_errors: list = dataclasses.field(
-        default_factory=list
-    )  # ERROR/CRITICAL, no test
-    inside_errors: list = dataclasses.field(
-        default_factory=list
-    )  # logged while a test ran
-    warnings: list = dataclasses.field(default_factory=list)  # WARNING about our addons
-
-
-def _mentions(record, addons):
-    text = record.logger + " " + record.msg
-    return any(name in text or name.replace("_", ".") in text for name in addons)
-
-
-def analyse_log(path, addons=()):
-    """Read an Odoo log: test counts, failing tests, and errors logged outside any test.
-
-    A test window opens at a test's 'Starting …' line and closes when the module
-    finishes loading ('Module X loaded in …', at_install tests) or when the
-    post-install tests end.
-    """
-    report = LogReport()
-    in_test = False
-    for record in iter_records(path):
-        msg = record.msg
-        if record.logger == "odoo.tests.result":
-            match = RESULT_RE.match(msg)
-            if match:
-                report.result = {
-                    key: int(match[key]) for key in ("failed", "errors", "total")
-                }
-                in_test = False
-                continue
-        test_logger = TEST_LOGGER_RE.match(record.logger)
-        if test_logger and STARTING_RE.match(msg):
-            in_test = True
-            report.started[test_logger["addon"]] += 1
-            continue
-        if test_logger and SKIPPED_RE.match(msg):
-            report.skipped += 1
-            continue
-        if (
-            record.logger == "odoo.modules.loading" and MODULE_LOADED_RE.match(msg)
-        ) or (record.logger == "odoo.service.server" and POST_TESTS_DONE_RE.match(msg)):
-            in_test = False
-            continue
-        if record.level == "WARNING":
-            if _mentions(record, addons):
-                report.warnings.append(record)
-            continue
-        if record.level not in ("ERROR", "CRITICAL"):
-            continue
-        if TEST_FAILURE_RE.match(msg):
-            report.failures.append(record)
-        elif any(record.logger == name and rx.search(msg) for name, rx in TEST_SUMMARY):
-            continue
-        elif in_test:
-            report.inside_errors.append(record)
-        else:
-            report.outside_errors.append(record)
-    return report
+def log_errors(path):
+    """The ERROR and CRITICAL records of an Odoo log. No log read here has test
+    runs in it (the Odoo tests run under pytest): every such record is an error
+    of the install, the server or the uninstall."""
+    return [
+        record for record in iter_records(path) if record.level in ("ERROR", "CRITICAL")
+    ]
 
 
 def print_records(title, records, limit=FAILURE_RECORDS_SHOWN):
@@ -900,7 +797,6 @@ class Tier:
         self.data_dir = self.workdir / "data"
         self.timeout = int(os.environ.get("ODOO_TIER_TIMEOUT") or 2700)
         self.run_id = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.search_dirs = [str(REPO_ROOT), *odoo.extra_addons]
         self.junit_files = []
 
     def common_args(self, db):
@@ -949,18 +845,17 @@ class Tier:
         rc = run_logged(
             cmd, out_path, self.timeout, log_path=log_path, label=check.name
         )
-        report = analyse_log(log_path, self.addons)
+        errors = log_errors(log_path)
         problems = []
         if rc != 0:
             problems.append("timeout" if rc is None else f"odoo exited with code {rc}")
-        if report.outside_errors:
+        if errors:
             problems.append(
-                f"{len(report.outside_errors)} ERROR/CRITICAL log line(s) while "
-                "installing"
+                f"{len(errors)} ERROR/CRITICAL log line(s) while installing"
             )
         name = f"install {'with' if demo else 'without'} demo data, no ERROR line"
         check.named(name, problems, time.monotonic() - t0)
-        print_records("install errors", report.outside_errors)
+        print_records("install errors", errors)
         if rc != 0:
             tail = Path(out_path).read_text(errors="replace").strip().splitlines()
             say("\n".join(tail[-15:]))
@@ -1115,7 +1010,7 @@ class Tier:
         output = Path(out_path).read_text(errors="replace")
         match = re.search(rf"^{UNINSTALL_MARKER} (.*)$", output, re.M)
         states = json.loads(match.group(1)) if match else None
-        report = analyse_log(log_path, self.addons)
+        errors = log_errors(log_path)
         problems = []
         if rc != 0:
             problems.append(
@@ -1129,7 +1024,6 @@ class Tier:
             }
             if left:
                 problems.append(f"still not uninstalled: {left}")
-        errors = report.outside_errors + report.inside_errors + report.failures
         if errors:
             problems.append(
                 f"{len(errors)} ERROR/CRITICAL log line(s) during uninstall"
@@ -1456,9 +1350,9 @@ def prepare_database(
     say(f"{label}: installing/updating {names} in database {db} (log: {log_path})")
     t0 = time.monotonic()
     rc = run_logged(cmd, out_path, 3600, log_path=log_path, label=label)
-    report = analyse_log(log_path, addons)
-    if rc != 0 or report.outside_errors:
-        print_records("install errors", report.outside_errors)
+    errors = log_errors(log_path)
+    if rc != 0 or errors:
+        print_records("install errors", errors)
         tail = Path(out_path).read_text(errors="replace").strip().splitlines()[-10:]
         if tail:
             say("\n".join(tail))
@@ -1528,7 +1422,7 @@ def explain_message(rpc, message, log_path, addons):
     )
     for exc in exceptions:
         say(f"  exception [{exc['category']}/{exc['state']}] {exc['name']}")
-    print_records("server errors", analyse_log(log_path, addons).outside_errors, 5)
+    print_records("server errors", log_errors(log_path), 5)
 
 
 def smoke(odoo, pg, db, port, addons, workdir):

@@ -868,7 +868,7 @@ def walk(ot, odoo, pg, db, addons, workdir, data_dir=None):
         ) as base_url,
     ):
         results = Walk(ot, ot.Rpc(base_url, db), base_url, fake).run()
-    errors = ot.analyse_log(log_path, addons).outside_errors
+    errors = ot.log_errors(log_path)
     results.append(
         (
             "no ERROR or traceback in the server log",
