@@ -1,5 +1,6 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import collections
 import json
 import logging
 import time
@@ -350,12 +351,16 @@ class DistributionSyncMessage(models.Model):
         Each open message is processed as ``_process_job`` does, so the
         failure of one does not affect the others (``_work_in_shared_job``).
         """
-        counts = {}
         # Mapping, product, country... lookups are shared by the messages.
         with self.env["distribution.sync.backend"]._job_scope():
-            for message in self:
-                state = message._work_in_shared_job()
-                counts[state] = counts.get(state, 0) + 1
+            states = [message._work_in_shared_job() for message in self]
+        return self._states_summary(states)
+
+    @staticmethod
+    def _states_summary(states):
+        """``done: 3, left open: 1``: how many messages of a shared job ended
+        in each state."""
+        counts = collections.Counter(states)
         return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
 
     # How much of its backend's backlog one job takes over (see _drain_backlog).
@@ -412,13 +417,13 @@ class DistributionSyncMessage(models.Model):
         if not rows:
             return ""
         deadline = time.monotonic() + self._drain_seconds
-        counts, done_jobs = {}, []
+        states, done_jobs = [], []
         with self.env["distribution.sync.backend"]._job_scope():
             for message_id, job_id in rows:
                 if time.monotonic() > deadline:
                     break
                 state = self.browse(message_id)._work_in_shared_job()
-                counts[state] = counts.get(state, 0) + 1
+                states.append(state)
                 if state != "left open":
                     done_jobs.append(job_id)
         if done_jobs:
@@ -433,7 +438,7 @@ class DistributionSyncMessage(models.Model):
                     ),
                 }
             )
-        return ", ".join(f"{state}: {n}" for state, n in sorted(counts.items()))
+        return self._states_summary(states)
 
     def _send_job(self):
         """queue_job entry point of an outbound message (idempotent)."""
