@@ -109,8 +109,12 @@ class DistributionSyncBackend(models.Model):
             "summary": f"Sent, remote id {external_id}" if external_id else "Sent",
         }
 
-    def _generic_fetch_changes(self, since):
+    def _generic_fetch_changes(self, since, cursor=None):
+        """``GET events?since=&cursor=``: one page of events, and the
+        ``next_cursor`` of the answer when there are more."""
         params = {"since": since.isoformat()} if since else {}
+        if cursor:
+            params["cursor"] = cursor
         answer = self._http("GET", "events", params=params)
         events = []
         for event in answer.get("events", []):
@@ -131,7 +135,7 @@ class DistributionSyncBackend(models.Model):
                     and parse_datetime(event["updated_at"]),
                 }
             )
-        return events
+        return events, answer.get("next_cursor") or None
 
     def _generic_test_connection(self):
         answer = self._http("GET", "ping")

@@ -19,8 +19,9 @@ from .common import SECRET, DistributionSyncCase, order_payload
 
 
 class _RecordingHandler(BaseHTTPRequestHandler):
-    """Answers from ``server.answers`` ({path: (status, json[, headers])}) and records
-    every request in ``server.received``."""
+    """Answers from ``server.answers`` ({path: (status, json[, headers])}, or a
+    function of the query giving that) and records every request in
+    ``server.received``."""
 
     def log_message(self, *args):
         return
@@ -38,7 +39,10 @@ class _RecordingHandler(BaseHTTPRequestHandler):
                 "body": body,
             }
         )
-        status, answer, *headers = self.server.answers.get(url.path, (200, {"id": 42}))
+        answer = self.server.answers.get(url.path, (200, {"id": 42}))
+        if callable(answer):
+            answer = answer(parse_qs(url.query))
+        status, answer, *headers = answer
         data = json.dumps(answer).encode()
         self.send_response(status)
         for name, value in (headers[0] if headers else {}).items():
@@ -462,3 +466,63 @@ class TestBackendHttp(DistributionSyncCase):
         self.process(order_message)
         self.assertEqual(order_message.state, "done", order_message.last_error)
         self.assertTrue(self.bindings._find_record(self.backend, "sale.order", "SO-F1"))
+
+    def test_fetch_changes_one_page_per_job(self):
+        """A long listing is fetched one page per job, each job queuing the
+        next; the checkpoint moves once the last page is in, to when the
+        first one started."""
+        pages = {
+            None: {"events": [{"id": "EV-P1", "topic": "order/upsert"}]},
+            "p2": {
+                "events": [{"id": "EV-P2", "topic": "order/upsert"}],
+                "next_cursor": "p3",
+            },
+            "p3": {"events": [{"id": "EV-P3", "topic": "order/upsert"}]},
+        }
+        pages[None]["next_cursor"] = "p2"
+        for index, page in enumerate(pages.values(), start=1):
+            page["events"][0]["data"] = order_payload(f"SO-P{index}")
+        self.server.answers["/api/events"] = lambda query: (
+            200,
+            pages[(query.get("cursor") or [None])[0]],
+        )
+        before = fields.Datetime.now().replace(microsecond=0)
+        fetch_key = f"distribution_sync:fetch:{self.backend.id}"
+        with trap_jobs() as trap:
+            self.backend._fetch_changes_job()
+            trap.assert_jobs_count(1, only=self.backend._fetch_changes_job)
+            follow = trap.enqueued_jobs[-1]
+            self.assertEqual(follow.identity_key, fetch_key)
+            self.assertEqual(follow.kwargs["cursor"], "p2")
+            self.assertFalse(self.backend.fetch_checkpoint, "not before the end")
+            # The cron asking again meanwhile queues nothing more.
+            self.backend.action_fetch_changes()
+            trap.assert_jobs_count(1, only=self.backend._fetch_changes_job)
+        with trap_jobs() as trap:
+            follow.perform()
+            trap.assert_jobs_count(1, only=self.backend._fetch_changes_job)
+            last = trap.enqueued_jobs[-1]
+            self.assertEqual(last.kwargs["cursor"], "p3")
+            self.assertFalse(self.backend.fetch_checkpoint)
+            last.perform()
+            trap.assert_jobs_count(1, only=self.backend._fetch_changes_job)
+        self.assertGreaterEqual(self.backend.fetch_checkpoint, before)
+        self.assertEqual(
+            fields.Datetime.to_string(self.backend.fetch_checkpoint),
+            follow.kwargs["started"],
+        )
+        self.assertEqual(
+            [r["query"].get("cursor") for r in self.server.received],
+            [None, ["p2"], ["p3"]],
+        )
+        self.assertEqual(
+            set(
+                self.messages.search(
+                    [
+                        ("backend_id", "=", self.backend.id),
+                        ("direction", "=", "inbound"),
+                    ]
+                ).mapped("idempotency_key")
+            ),
+            {"event:EV-P1", "event:EV-P2", "event:EV-P3"},
+        )

@@ -19,7 +19,7 @@ from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..core.errors import TransientError
-from ..models.distribution_sync_backend import JOB_CACHE_KEY
+from ..models.distribution_sync_backend_rules_mixin import JOB_CACHE_KEY
 from .common import DistributionSyncCase, order_payload
 
 LOCK_NAMESPACE = 7919

@@ -917,16 +917,32 @@ class ShopifyClient:
                 user_errors.append(_shift_field(error, start))
         return {"inventoryAdjustmentGroups": groups, "userErrors": user_errors}
 
-    def orders_updated_since(self, since_iso, first=50):
-        """Yield ``{"id", "legacyResourceId", "updatedAt", "name"}`` of the orders
-        updated at or after ``since_iso`` (oldest first, all pages), to find
-        orders whose webhook never arrived."""
+    def orders_updated_page(self, since_iso, after=None, first=50):
+        """One page of the orders updated at or after ``since_iso``, oldest
+        first, to find orders whose webhook never arrived: ``(nodes, cursor)``
+        with nodes ``{"id", "legacyResourceId", "updatedAt", "name"}`` and the
+        cursor of the next page (None after the last page)."""
         since = _timestamp_text(since_iso)
-        yield from self.paginate(
+        data = self.graphql(
             ORDERS_UPDATED_SINCE_QUERY,
-            {"first": int(first), "query": f"updated_at:>='{since}'"},
-            "orders",
+            {"first": int(first), "query": f"updated_at:>='{since}'", "after": after},
         )
+        connection = _dig(data, "orders", "orders")
+        if connection is None:
+            return [], None
+        if not isinstance(connection, Mapping):
+            raise PayloadError(
+                "Unexpected Shopify answer: orders is not a connection.",
+                path="orders",
+            )
+        page = connection.get("pageInfo") or {}
+        cursor = page.get("endCursor") if page.get("hasNextPage") else None
+        if page.get("hasNextPage") and (not cursor or cursor == after):
+            raise PayloadError(
+                "Shopify announced another page of orders without a new cursor.",
+                path="orders",
+            )
+        return _connection_nodes(connection), cursor
 
     # --------------------------------------------------------------- REST
     def rest_url(self, path):

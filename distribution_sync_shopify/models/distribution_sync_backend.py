@@ -43,6 +43,9 @@ INVENTORY_TOPIC = "inventory/set"
 STOCK_CHECKPOINT_OVERLAP = timedelta(minutes=15)
 # Seconds the stock push waits, so that the moves of that time share one job.
 STOCK_PUSH_DELAY = 60
+# Orders listed per page of a fetch: each is read in full (one REST call), and
+# one page is the work of one job.
+FETCH_PAGE_SIZE = 50
 
 
 class DistributionSyncBackend(models.Model):
@@ -605,33 +608,42 @@ class DistributionSyncBackend(models.Model):
         ]
 
     # ------------------------------------------------------------------ drift
-    def _shopify_fetch_changes(self, since):
-        """Orders updated in Shopify since ``since`` (the backend's creation
-        when there is no checkpoint yet; older orders come in with the import
-        wizard), as events for the core's intake.
+    def _shopify_fetch_changes(self, since, cursor=None):
+        """One page of the orders updated in Shopify since ``since`` (the
+        backend's creation when there is no checkpoint yet; older orders come
+        in with the import wizard), as events for the core's intake, and the
+        cursor of the next page.
 
-        The list comes from the GraphQL ``orders`` query; each order is then
+        The page comes from the GraphQL ``orders`` query; each order is then
         read in full from the REST endpoint, the shape of the ``orders/*``
-        webhook bodies the mapper reads. The idempotency key ``drift:<order
-        id>:<updatedAt>`` makes one message per version of an order; the
-        external id and the work key are those of the webhooks, so that the
-        lock and the auto-resolution of exceptions cover both. A version that
-        is already a message, or no newer than what the order's binding
-        applied, is not fetched again.
+        webhook bodies the mapper reads: one page is at most
+        ``FETCH_PAGE_SIZE`` REST reads, the work of one job. The idempotency
+        key ``drift:<order id>:<updatedAt>`` makes one message per version of
+        an order; the external id and the work key are those of the webhooks,
+        so that the lock and the auto-resolution of exceptions cover both. A
+        version that is already a message, or no newer than what the order's
+        binding applied, is not read again.
         """
         self.ensure_one()
         since = since or self.create_date
-        events = []
         with self._shopify_client() as client:
-            for node in client.orders_updated_since(since):
-                event = self._shopify_drift_event(client, node)
+            nodes, next_cursor = client.orders_updated_page(
+                since, after=cursor, first=FETCH_PAGE_SIZE
+            )
+            versions = [self._shopify_listed_version(node) for node in nodes]
+            known = self._shopify_known_versions(versions)
+            events = []
+            for order_id, key, _updated_at in versions:
+                if (order_id, key) in known:
+                    continue
+                event = self._shopify_drift_event(client, order_id, key)
                 if event:
                     events.append(event)
-        return events
+        return events, next_cursor
 
-    def _shopify_drift_event(self, client, node):
-        """The event of one listed order (``{"legacyResourceId", "updatedAt",
-        ...}``), or None when that version needs no fetch."""
+    def _shopify_listed_version(self, node):
+        """``(order id, idempotency key, updatedAt)`` of one listed order
+        (``{"legacyResourceId", "updatedAt", ...}``)."""
         order_id = str(node.get("legacyResourceId") or "").strip()
         if not order_id:
             order_id = str(node.get("id") or "").rsplit("/", 1)[-1]
@@ -642,8 +654,11 @@ class DistributionSyncBackend(models.Model):
                 value=node,
             )
         key = f"{DRIFT_KEY_PREFIX}:{order_id}:{updated_at}"
-        if self._shopify_has_version(order_id, key, parse_datetime(updated_at)):
-            return None
+        return order_id, key, parse_datetime(updated_at).replace(tzinfo=None)
+
+    def _shopify_drift_event(self, client, order_id, key):
+        """The event of one listed version of an order, or None when the
+        order is gone."""
         try:
             order = client.rest_order(order_id)
         except PayloadError as exc:
@@ -663,32 +678,50 @@ class DistributionSyncBackend(models.Model):
             "payload": body,
         }
 
-    def _shopify_has_version(self, order_id, key, updated_at):
-        """True when the version ``updated_at`` of the order is already a
-        message (``key``) or was applied (the binding is as new or newer)."""
-        already = (
+    def _shopify_known_versions(self, versions):
+        """The ``(order id, key)`` of ``versions`` (``_shopify_listed_version``
+        tuples) that need no read: already a message, or no newer than what
+        the order's live binding applied. Two queries for a whole page."""
+        if not versions:
+            return set()
+        stored = set(
             self.env["distribution.sync.message"]
             .sudo()
-            .search_count(
+            .search(
                 [
                     ("backend_id", "=", self.id),
                     ("direction", "=", "inbound"),
-                    ("idempotency_key", "=", key),
-                ],
-                limit=1,
+                    ("idempotency_key", "in", [key for _id, key, _at in versions]),
+                ]
+            )
+            .mapped("idempotency_key")
+        )
+        bindings = (
+            self.env["distribution.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "sale.order"),
+                    ("external_id", "in", list({oid for oid, _key, _at in versions})),
+                    ("remote_updated_at", "!=", False),
+                ]
             )
         )
-        if already:
-            return True
-        binding = self.env["distribution.sync.binding"]._find(
-            self, "sale.order", order_id
+        live = set(
+            self.env["sale.order"].sudo().browse(bindings.mapped("res_id")).exists().ids
         )
-        return bool(
-            binding
-            and binding.remote_updated_at
-            and binding._record()
-            and updated_at.replace(tzinfo=None) <= binding.remote_updated_at
-        )
+        applied = {
+            binding.external_id: binding.remote_updated_at
+            for binding in bindings
+            if binding.res_id in live
+        }
+        return {
+            (order_id, key)
+            for order_id, key, updated_at in versions
+            if key in stored
+            or (order_id in applied and updated_at <= applied[order_id])
+        }
 
     def action_shopify_import_orders(self):
         """Open the "Import orders since…" wizard of this backend."""
@@ -700,33 +733,21 @@ class DistributionSyncBackend(models.Model):
         return action
 
     def _shopify_enqueue_import(self, date_from):
-        """Queue one job that imports the orders updated since ``date_from``
-        (a date: from its start, UTC); the same backend and date queue it once."""
+        """Queue the import of the orders updated since ``date_from`` (a date:
+        from its start, UTC), one page per job like the periodic fetch, without
+        touching its checkpoint (the periodic fetch goes on from where it
+        was); the same backend and date queue it once."""
         self.ensure_one()
         since = datetime.combine(fields.Date.to_date(date_from), time.min)
-        return (
-            self._with_technical_user()
-            .with_delay(
-                channel=self._job_channel(),
-                description=self.env._(
-                    "Import Shopify orders updated since %(date)s into %(backend)s",
-                    date=since.date().isoformat(),
-                    backend=self.name,
-                ),
-                identity_key="distribution_sync_shopify:import:"
-                f"{self.id}:{since.date().isoformat()}",
-            )
-            ._shopify_import_orders_job(fields.Datetime.to_string(since))
+        return self._queue_fetch(
+            since=fields.Datetime.to_string(since),
+            move_checkpoint=False,
+            description=self.env._(
+                "Import Shopify orders updated since %(date)s into %(backend)s",
+                date=since.date().isoformat(),
+                backend=self.name,
+            ),
         )
-
-    def _shopify_import_orders_job(self, since):
-        """Bring in the orders updated since ``since`` (UTC text), as the
-        fetch cron does, without touching the checkpoint (the cron's fetch
-        goes on from where it was)."""
-        self.ensure_one()
-        events = self._fetch_events(fields.Datetime.to_datetime(since))
-        created = self._intake_fetched(events)
-        return f"{len(events)} orders fetched, {len(created)} new"
 
     # ------------------------------------------------------------------- demo
     def action_shopify_load_samples(self):

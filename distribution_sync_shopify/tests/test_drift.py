@@ -236,11 +236,11 @@ class TestShopifyDrift(ShopifyCase):
         with trap_jobs() as trap:
             wizard.action_import()
             wizard.action_import()
-            trap.assert_jobs_count(1, only=self.shop._shopify_import_orders_job)
+            trap.assert_jobs_count(1, only=self.shop._fetch_changes_job)
             job = trap.enqueued_jobs[0]
             self.assertEqual(
                 job.identity_key,
-                f"distribution_sync_shopify:import:{self.shop.id}:2026-03-01",
+                f"distribution_sync:import:{self.shop.id}:2026-03-01 00:00:00",
             )
             self.assertEqual(job.user_id, self.shop.user_id.id)
             self.assertFalse(self.drift_messages(), "nothing before the job runs")
@@ -269,7 +269,9 @@ class TestShopifyDrift(ShopifyCase):
         self.fake.clear_failures()
         self.fake.fail_next(503, times=50)
         with self.assertRaises(RetryableJobError):
-            self.shop._shopify_import_orders_job("2026-03-01 00:00:00")
+            self.shop._fetch_changes_job(
+                since="2026-03-01 00:00:00", move_checkpoint=False
+            )
         self.assertFalse(self.drift_messages())
         self.assertEqual(self.shop.fetch_checkpoint, checkpoint)
 
@@ -283,3 +285,36 @@ class TestShopifyDrift(ShopifyCase):
         self.assertEqual(self.drift_messages().state, "done")
         self.assertFalse(self.drift_messages(gone))
         self.assertGreater(self.shop.fetch_checkpoint, datetime(2026, 3, 2, 9, 0))
+
+    def test_a_long_listing_is_fetched_one_page_per_job(self):
+        """Each job reads one page (its REST reads included) and queues the
+        next; a page that fails is retried alone and the checkpoint moves
+        only once the last page is in."""
+        ids = [f"61000000040{index:02d}" for index in range(5)]
+        for order_id in ids:
+            self.fake.add_order(order_id, rest_body=order_variant(SAMPLE, order_id))
+        checkpoint = self.shop.fetch_checkpoint
+        with mock.patch(f"{BACKEND_MODULE}.FETCH_PAGE_SIZE", 2):
+            with trap_jobs() as trap:
+                self.shop._fetch_changes_job()
+                trap.assert_jobs_count(1, only=self.shop._fetch_changes_job)
+                second = trap.enqueued_jobs[-1]
+                for job in trap.enqueued_jobs[:-1]:
+                    job.perform()  # the orders of the first page
+            self.assertEqual(self.fake.count("rest_order"), 2)
+            self.assertEqual(self.shop.fetch_checkpoint, checkpoint)
+            # Shopify fails while the second page is read: that job alone is
+            # handed back to queue_job, with the cursor it had.
+            self.fake.fail_next(500, times=50)
+            with self.assertRaises(RetryableJobError), trap_jobs():
+                second.perform()
+            self.fake.clear_failures()
+            self.assertEqual(self.shop.fetch_checkpoint, checkpoint)
+            with trap_jobs() as trap:
+                second.perform()
+                self.run_all(trap)
+        self.assertEqual(self.fake.count("rest_order"), 5)
+        for order_id in ids:
+            self.assertEqual(self.drift_messages(order_id).state, "done")
+            self.assertTrue(self.order_of(order_id))
+        self.assertGreater(self.shop.fetch_checkpoint, checkpoint)

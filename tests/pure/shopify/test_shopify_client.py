@@ -101,7 +101,8 @@ def test_timeout_is_passed_on_every_call(fake):
     session = RecordingSession()
     client = make_client(fake, session=session, timeout=7)
     client.shop()
-    list(client.orders_updated_since("2000-01-01T00:00:00Z", first=2))
+    nodes, cursor = client.orders_updated_page("2000-01-01T00:00:00Z", first=2)
+    client.orders_updated_page("2000-01-01T00:00:00Z", after=cursor, first=2)
     assert len(session.calls) == 4  # a 500 and its retry, then two pages
     assert {call["timeout"] for call in session.calls} == {7}
     assert {call["method"] for call in session.calls} == {"POST"}
@@ -646,10 +647,26 @@ def test_paginate_follows_the_cursor(fake):
     assert [r["json"]["variables"]["after"] for r in fake.requests] == [None, "3", "6"]
 
 
-def test_orders_updated_since(fake):
+def updated_since(client, since, first=50):
+    """Every page of ``orders_updated_page``."""
+    nodes, cursor = client.orders_updated_page(since, first=first)
+    while cursor:
+        more, cursor = client.orders_updated_page(since, after=cursor, first=first)
+        nodes += more
+    return nodes
+
+
+def test_orders_updated_page(fake):
     _orders(fake, 5)
     client = make_client(fake)
-    nodes = list(client.orders_updated_since("2026-01-03T00:00:00Z", first=2))
+    page, cursor = client.orders_updated_page("2026-01-03T00:00:00Z", first=2)
+    assert [n["name"] for n in page] == ["#8002", "#8003"]
+    assert cursor
+    page, cursor = client.orders_updated_page(
+        "2026-01-03T00:00:00Z", after=cursor, first=2
+    )
+    assert ([n["name"] for n in page], cursor) == (["#8004"], None)
+    nodes = updated_since(client, "2026-01-03T00:00:00Z", first=2)
     assert nodes[0] == {
         "id": "gid://shopify/Order/8002",
         "legacyResourceId": "8002",
@@ -663,13 +680,13 @@ def test_orders_updated_since(fake):
         "after": None,
     }
     since = datetime(2026, 1, 4, 12, 0, tzinfo=timezone.utc)
-    assert [n["name"] for n in client.orders_updated_since(since)] == ["#8004"]
+    assert [n["name"] for n in updated_since(client, since)] == ["#8004"]
 
 
-def test_orders_updated_since_refuses_text_that_would_change_the_query(fake):
+def test_orders_updated_page_refuses_text_that_would_change_the_query(fake):
     client = make_client(fake)
     with pytest.raises(PayloadError, match="not an ISO timestamp"):
-        list(client.orders_updated_since("2026-01-01' OR status:any"))
+        client.orders_updated_page("2026-01-01' OR status:any")
     assert fake.requests == []
 
 
@@ -765,9 +782,9 @@ def test_rest_order_wrong_token_and_bad_id(fake):
 def test_fake_orders_query_follows_the_rest_body_updated_at(fake):
     fake.add_order("9001", rest_body=REST_BODY)
     client = make_client(fake)
-    (node,) = client.orders_updated_since("2026-03-02T09:00:00Z")
+    (node,) = updated_since(client, "2026-03-02T09:00:00Z")
     assert node["updatedAt"] == "2026-03-02T09:01:30Z"
-    assert not list(client.orders_updated_since("2026-03-02T09:02:00Z"))
+    assert not updated_since(client, "2026-03-02T09:02:00Z")
     fake.set_rest_order("9001", dict(REST_BODY, updated_at="2026-03-02T11:00:00Z"))
-    (node,) = client.orders_updated_since("2026-03-02T09:02:00Z")
+    (node,) = updated_since(client, "2026-03-02T09:02:00Z")
     assert node["updatedAt"] == "2026-03-02T11:00:00Z"

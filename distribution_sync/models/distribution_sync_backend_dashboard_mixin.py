@@ -1,0 +1,128 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+from datetime import timedelta
+
+from odoo import fields, models
+
+
+class DistributionSyncBackendDashboardMixin(models.AbstractModel):
+    """Figures of a backend's dashboard card and the lists they open."""
+
+    _name = "distribution.sync.backend.dashboard.mixin"
+    _description = "Distribution Sync Backend: dashboard"
+
+    count_pending = fields.Integer(compute="_compute_dashboard")
+    count_error = fields.Integer(compute="_compute_dashboard")
+    count_dead = fields.Integer(compute="_compute_dashboard")
+    count_blocked = fields.Integer(compute="_compute_dashboard")
+    count_open_exceptions = fields.Integer(compute="_compute_dashboard")
+    count_overdue_exceptions = fields.Integer(compute="_compute_dashboard")
+    count_done_24h = fields.Integer(
+        compute="_compute_dashboard", string="Processed (24 h)"
+    )
+    last_success_date = fields.Datetime(
+        compute="_compute_dashboard", string="Last successful sync"
+    )
+    exception_summary = fields.Char(compute="_compute_dashboard")
+
+    def _compute_dashboard(self):
+        messages = self.env["distribution.sync.message"]
+        exceptions = self.env["distribution.sync.exception"]
+        since = fields.Datetime.now() - timedelta(hours=24)
+        ids = self.ids
+        by_state = {
+            (backend.id, state): count
+            for backend, state, count in messages._read_group(
+                [("backend_id", "in", ids)], ["backend_id", "state"], ["__count"]
+            )
+        }
+        done_24h = self._ids_dict(
+            messages._read_group(
+                [
+                    ("backend_id", "in", ids),
+                    ("state", "=", "done"),
+                    ("processed_at", ">=", since),
+                ],
+                ["backend_id"],
+                ["__count"],
+            )
+        )
+        last_done = self._ids_dict(
+            messages._read_group(
+                [("backend_id", "in", ids), ("state", "=", "done")],
+                ["backend_id"],
+                ["processed_at:max"],
+            )
+        )
+        open_by_cat = {}
+        for backend, category, count in exceptions._read_group(
+            [("backend_id", "in", ids), ("state", "=", "open")],
+            ["backend_id", "category"],
+            ["__count"],
+        ):
+            open_by_cat.setdefault(backend.id, {})[category] = count
+        overdue = self._ids_dict(
+            exceptions._read_group(
+                [
+                    ("backend_id", "in", ids),
+                    ("state", "=", "open"),
+                    ("sla_deadline", "<", fields.Datetime.now()),
+                ],
+                ["backend_id"],
+                ["__count"],
+            )
+        )
+        labels = dict(exceptions._fields["category"]._description_selection(self.env))
+        for backend in self:
+            key = backend.id
+            backend.count_pending = sum(
+                by_state.get((key, s), 0) for s in ("received", "queued", "processing")
+            )
+            backend.count_error = by_state.get((key, "error"), 0)
+            backend.count_dead = by_state.get((key, "dead"), 0)
+            backend.count_blocked = by_state.get((key, "blocked"), 0)
+            cats = open_by_cat.get(key, {})
+            backend.count_open_exceptions = sum(cats.values())
+            backend.count_overdue_exceptions = overdue.get(key, 0)
+            backend.count_done_24h = done_24h.get(key, 0)
+            backend.last_success_date = last_done.get(key)
+            backend.exception_summary = ", ".join(
+                f"{labels.get(cat, cat)}: {count}"
+                for cat, count in sorted(cats.items())
+            )
+
+    @staticmethod
+    def _ids_dict(groups):
+        return {record.id: value for record, value in groups}
+
+    def _action_open(self, model, domain, name, context=None):
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": domain,
+            "context": dict(context or {}),
+        }
+
+    def action_open_messages(self):
+        self.ensure_one()
+        states = self.env.context.get("message_states")
+        domain = [("backend_id", "=", self.id)]
+        if states:
+            domain.append(("state", "in", states))
+        return self._action_open(
+            "distribution.sync.message", domain, self.env._("Messages")
+        )
+
+    def action_open_exceptions(self):
+        self.ensure_one()
+        domain = [("backend_id", "=", self.id), ("state", "=", "open")]
+        if self.env.context.get("overdue"):
+            domain.append(("sla_deadline", "<", fields.Datetime.now()))
+        return self._action_open(
+            "distribution.sync.exception",
+            domain,
+            self.env._("Open exceptions"),
+            {"search_default_group_category": 1},
+        )
