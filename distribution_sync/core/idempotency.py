@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import zlib
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -67,3 +68,10 @@ def message_key(*parts) -> str:
 def body_key(body: bytes) -> str:
     """Fallback idempotency key for channels that send no event id."""
     return "body:" + hashlib.sha256(body).hexdigest()
+
+
+def lock_key(text: str) -> int:
+    """A signed 32-bit key for PostgreSQL's ``(int4, int4)`` advisory locks,
+    the same on every worker (crc32 of the text)."""
+    key = zlib.crc32(text.encode())
+    return key - 2**32 if key >= 2**31 else key

@@ -6,6 +6,7 @@ from odoo.tools import mute_logger
 
 from ..core.canonical import is_stale
 from ..core.errors import BindingConflict
+from .distribution_sync_record_link_mixin import linked_display_names
 
 
 class DistributionSyncBinding(models.Model):
@@ -56,9 +57,9 @@ class DistributionSyncBinding(models.Model):
     ]
 
     def _compute_record_name(self):
+        names = linked_display_names(self)
         for binding in self:
-            record = binding._record()
-            binding.record_name = record.display_name if record else False
+            binding.record_name = names.get(binding.id, False)
 
     def _record(self):
         self.ensure_one()

@@ -5,7 +5,6 @@ import json
 import logging
 import time
 import traceback
-import zlib
 from datetime import timedelta
 
 import psycopg2
@@ -21,7 +20,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from ..core import states as core_states
 from ..core.canonical import to_jsonable
 from ..core.errors import PayloadError, SyncError, TransientError
-from ..core.idempotency import payload_digest
+from ..core.idempotency import lock_key, payload_digest
 from ..core.retry import is_transient_exception
 
 _logger = logging.getLogger(__name__)
@@ -284,11 +283,7 @@ class DistributionSyncMessage(models.Model):
     # --------------------------------------------------------------- processing
     def _lock_work(self):
         """Serialise the work on one business object across workers."""
-        key = zlib.crc32(
-            f"{self.backend_id.id}:{self.work_key or self.idempotency_key}".encode()
-        )
-        # crc32 is unsigned; the (int4, int4) lock function needs a signed value.
-        key = key - 2**32 if key >= 2**31 else key
+        key = lock_key(f"{self.backend_id.id}:{self.work_key or self.idempotency_key}")
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (7919, key))
         return self.env.cr.fetchone()[0]
 

@@ -4,6 +4,25 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 
+def linked_display_names(records):
+    """``{record id: name of its linked document}`` for ``records`` (with
+    ``res_model`` and ``res_id``) whose document still exists: one query per
+    model, however many rows a list shows."""
+    ids_by_model = {}
+    for record in records:
+        if record.res_model in records.env and record.res_id:
+            ids_by_model.setdefault(record.res_model, set()).add(record.res_id)
+    names = {}
+    for model, ids in ids_by_model.items():
+        for document in records.env[model].browse(ids).exists():
+            names[(model, document.id)] = document.display_name
+    return {
+        record.id: names[(record.res_model, record.res_id)]
+        for record in records
+        if (record.res_model, record.res_id) in names
+    }
+
+
 class DistributionSyncRecordLinkMixin(models.AbstractModel):
     """A link to the Odoo document a sync record concerns (any model)."""
 
@@ -15,9 +34,9 @@ class DistributionSyncRecordLinkMixin(models.AbstractModel):
     document_name = fields.Char(compute="_compute_document_name", string="Document")
 
     def _compute_document_name(self):
+        names = linked_display_names(self)
         for record in self:
-            document = record._document()
-            record.document_name = document.display_name if document else False
+            record.document_name = names.get(record.id, False)
 
     def _document(self):
         """The linked document, or ``None`` when there is none (any more)."""

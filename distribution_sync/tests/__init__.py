@@ -7,3 +7,4 @@ from . import test_backend
 from . import test_webhook
 from . import test_security
 from . import test_data
+from . import test_queries

@@ -102,6 +102,7 @@ query FulfillmentOrders($id: ID!, $first: Int!, $after: String, $linesFirst: Int
         lineItems(first: $linesFirst) {
           nodes {
             id
+            totalQuantity
             remainingQuantity
             lineItem {
               id

@@ -15,6 +15,7 @@ from odoo.addons.distribution_sync.core.errors import (
     SyncError,
 )
 from odoo.addons.distribution_sync.core.idempotency import (
+    lock_key,
     message_key,
     payload_digest,
 )
@@ -342,7 +343,7 @@ class DistributionSyncBackend(models.Model):
     def _shopify_push_record(self, message):
         payload = json.loads(message.payload or "{}")
         if message.topic == "fulfillments/create":
-            return self._shopify_push_fulfillment(payload)
+            return self._shopify_push_fulfillment(payload, message)
         if message.topic == INVENTORY_TOPIC:
             return self._shopify_push_inventory(payload, message)
         raise PayloadError(
@@ -374,21 +375,61 @@ class DistributionSyncBackend(models.Model):
                 )
         return groups
 
-    def _shopify_push_fulfillment(self, payload):
-        """Create the Shopify fulfillment of one validated delivery."""
+    @staticmethod
+    def _shopify_fulfilled_quantities(fulfillment_orders):
+        """Quantities Shopify has fulfilled, by Shopify line id (total minus
+        remaining over the fulfillment orders that were not cancelled)."""
+        fulfilled = {}
+        for fulfillment_order in fulfillment_orders:
+            if fulfillment_order.get("status") == "CANCELLED":
+                continue
+            for node in fulfillment_order["lineItems"]["nodes"]:
+                line_id = node["lineItem"]["id"].rsplit("/", 1)[-1]
+                done = (node.get("totalQuantity") or 0) - node["remainingQuantity"]
+                fulfilled[line_id] = fulfilled.get(line_id, 0) + max(done, 0)
+        return fulfilled
+
+    def _shopify_push_fulfillment(self, payload, message):
+        """Create the Shopify fulfillment of one validated delivery.
+
+        What is sent for a line is the delivery's quantity, capped by what
+        Odoo has shipped of it in all (every done delivery of the order, in
+        Shopify units) minus what Shopify has fulfilled: a retry after a lost
+        answer, whose fulfillment was created, sends nothing more, and Shopify
+        never shows more shipped than Odoo did. The pushes of one order are
+        serialised, so that each reads what the previous one created.
+        """
+        order_id = payload["order_id"]
+        self.env.cr.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            (7920, lock_key(f"{self.id}:fulfillment:{order_id}")),
+        )
         client = self._shopify_client()
         fulfillment_orders = client.fulfillment_orders(
-            f"gid://shopify/Order/{payload['order_id']}"
+            f"gid://shopify/Order/{order_id}"
         )
         wanted = {}
         for line in payload["lines"]:
             key = str(line["line_item_id"])
             wanted[key] = wanted.get(key, 0) + line["quantity"]
+        picking = (
+            self.env["stock.picking"]
+            .browse(message.res_id if message.res_model == "stock.picking" else ())
+            .exists()
+        )
+        shipped = picking._shopify_shipped_quantities() if picking else wanted
+        fulfilled = self._shopify_fulfilled_quantities(fulfillment_orders)
+        for key, quantity in wanted.items():
+            wanted[key] = max(
+                0, min(quantity, shipped.get(key, quantity) - fulfilled.get(key, 0))
+            )
         groups = self._shopify_fulfillment_groups(fulfillment_orders, wanted)
         if not groups:
             return {
                 "summary": self.env._(
-                    "Nothing left to fulfil in Shopify for %s.", payload["picking"]
+                    "Nothing left to fulfil in Shopify for %s (already "
+                    "fulfilled there, or no open fulfillment order).",
+                    payload["picking"],
                 )
             }
         tracking = {k: v for k, v in (payload.get("tracking") or {}).items() if v}
@@ -526,18 +567,21 @@ class DistributionSyncBackend(models.Model):
             # Looking back further costs nothing: the quantities are read now
             # and the same quantities make no new push.
             since = checkpoint - STOCK_CHECKPOINT_OVERLAP
-            moved = (
-                self.env["stock.move"]
+            # The moved products only (one grouped query, no move loaded).
+            moved = {
+                product.id
+                for (product,) in self.env["stock.move"]
                 .sudo()
-                .search(
+                ._read_group(
                     [
                         ("state", "=", "done"),
                         ("date", ">=", since),
                         ("product_id", "in", bindings.mapped("res_id")),
-                    ]
+                    ],
+                    ["product_id"],
                 )
-            )
-            bindings = bindings.filtered(lambda b: b.res_id in moved.product_id.ids)
+            }
+            bindings = bindings.filtered(lambda b: b.res_id in moved)
         quantities = self._shopify_stock_quantities(bindings)
         message = self._shopify_queue_inventory(quantities)
         self.sudo().shopify_stock_checkpoint = started

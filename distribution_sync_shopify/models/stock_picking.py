@@ -48,22 +48,48 @@ class StockPicking(models.Model):
             },
         }
 
+    def _shopify_shipped_quantities(self):
+        """What Odoo has shipped in all of each Shopify line of this
+        delivery's order (every done move to a customer), in Shopify units."""
+        self.ensure_one()
+        shipped = {}
+        for sale_line in self.sale_id.order_line.filtered("distribution_sync_line_ref"):
+            quantity = sum(
+                move.product_uom._compute_quantity(move.quantity, sale_line.product_uom)
+                for move in sale_line.move_ids
+                if move.state == "done" and move.location_dest_id.usage == "customer"
+            )
+            ref = sale_line.distribution_sync_line_ref
+            channel_quantity = sale_line._distribution_sync_channel_quantity(quantity)
+            shipped[ref] = shipped.get(ref, 0) + channel_quantity[0]
+        return shipped
+
     def _shopify_push_fulfillments(self):
         """Queue one fulfillment per validated delivery of a Shopify order.
 
         Partial deliveries push what they shipped; backorders push later;
         the same delivery is never pushed twice (idempotency key)."""
-        bindings = self.env["distribution.sync.binding"].sudo()
-        for picking in self.filtered(
+        pickings = self.filtered(
             lambda p: p.picking_type_code == "outgoing" and p.sale_id
-        ):
-            for binding in bindings.search(
+        )
+        if not pickings:
+            return
+        # The bindings of all the orders at once, not one search per delivery.
+        bindings_by_order = {}
+        for binding in (
+            self.env["distribution.sync.binding"]
+            .sudo()
+            .search(
                 [
                     ("res_model", "=", "sale.order"),
-                    ("res_id", "=", picking.sale_id.id),
+                    ("res_id", "in", pickings.sale_id.ids),
                     ("backend_id.backend_type", "=", "shopify"),
                 ]
-            ):
+            )
+        ):
+            bindings_by_order.setdefault(binding.res_id, []).append(binding)
+        for picking in pickings:
+            for binding in bindings_by_order.get(picking.sale_id.id, ()):
                 payload = picking._shopify_fulfillment_payload(binding.external_id)
                 if payload["lines"]:
                     binding.backend_id._push(

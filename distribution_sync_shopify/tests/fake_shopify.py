@@ -294,6 +294,7 @@ class FakeShopify:
                         "id": gid("FulfillmentOrderLineItem", 7000 + next(self._ids)),
                         "line_item_id": gid("LineItem", line["line_item_id"]),
                         "sku": line.get("sku"),
+                        "totalQuantity": int(line["quantity"]),
                         "remainingQuantity": int(line["quantity"]),
                     }
                     for line in lines
@@ -566,6 +567,7 @@ class FakeShopify:
     def _line_node(line):
         return {
             "id": line["id"],
+            "totalQuantity": line["totalQuantity"],
             "remainingQuantity": line["remainingQuantity"],
             "lineItem": {"id": line["line_item_id"], "sku": line["sku"]},
         }

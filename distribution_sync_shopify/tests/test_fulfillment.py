@@ -3,6 +3,7 @@
 import functools
 from unittest import mock
 
+from odoo.addons.distribution_sync.core.errors import TransientError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..core.client import ShopifyClient
@@ -200,6 +201,35 @@ class TestShopifyFulfillment(ShopifyCase):
             trap.perform_enqueued_jobs()
         self.assertEqual(message.state, "done", message.last_error)
         self.assertEqual(len(self.fake.fulfillments), 1)
+
+    def test_retry_after_a_lost_answer_does_not_fulfil_twice(self):
+        """The fulfillment of a partial delivery is created in Shopify but
+        its answer is lost: the retry finds it there and sends nothing more;
+        the backorder then sends the rest, once."""
+        create = ShopifyClient.create_fulfillment
+
+        def answer_lost(client, *args, **kwargs):
+            create(client, *args, **kwargs)
+            raise TransientError("Shopify did not answer in time.")
+
+        with trap_jobs() as trap:
+            with mock.patch.object(ShopifyClient, "create_fulfillment", answer_lost):
+                self.ship_partially({"DS-KETTLE": 1, "DS-MUG": 0})
+                trap.perform_enqueued_jobs()
+            message = self.outbound()
+            self.assertEqual(message.state, "queued", "retried later")
+            self.assertEqual(len(self.fake.fulfillments), 1)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("Nothing left to fulfil", message.result_summary)
+        self.assertEqual(len(self.fake.fulfillments), 1)
+        self.assertEqual(self.fulfilled_quantities(), {KETTLE_LINE: 1, MUG_LINE: 0})
+        with trap_jobs() as trap:
+            self.ship(self.order)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(len(self.fake.fulfillments), 2)
+        self.assertEqual(self.fulfilled_quantities(), {KETTLE_LINE: 1, MUG_LINE: 1})
+        self.assertEqual(set(self.outbound().mapped("state")), {"done"})
 
     def test_connection(self):
         action = self.shop.action_test_connection()

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from distribution_sync.core.idempotency import (
     body_key,
     canonical_json,
+    lock_key,
     message_key,
     payload_digest,
 )
@@ -92,3 +93,11 @@ def test_message_key_length_bound(parts):
 def test_digest_stable_under_reordering(data):
     reordered = dict(reversed(list(data.items())))
     assert payload_digest(data) == payload_digest(reordered)
+
+
+def test_lock_key_is_a_stable_signed_int4():
+    assert lock_key("1:order:42") == lock_key("1:order:42")
+    assert lock_key("1:order:42") != lock_key("1:order:43")
+    keys = [lock_key(f"backend:{n}") for n in range(2000)]
+    assert all(-(2**31) <= key < 2**31 for key in keys)
+    assert any(key < 0 for key in keys)
