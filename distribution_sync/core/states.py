@@ -5,7 +5,6 @@ from .retry import RetryPolicy
 MESSAGE_STATES = [
     ("received", "Received"),
     ("queued", "Queued"),
-    ("processing", "Processing"),
     ("done", "Done"),
     ("error", "Error"),
     ("dead", "Dead (retries exhausted)"),
@@ -15,22 +14,21 @@ MESSAGE_STATES = [
 STATE_LABELS = dict(MESSAGE_STATES)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "received": frozenset(
-        {"queued", "processing", "skipped", "error", "blocked", "done"}
-    ),
-    "queued": frozenset({"processing", "skipped", "error", "dead", "blocked", "done"}),
-    "processing": frozenset({"done", "error", "dead", "skipped", "blocked", "queued"}),
-    "error": frozenset({"queued", "processing", "dead", "skipped", "done", "blocked"}),
-    "blocked": frozenset({"queued", "processing", "skipped", "done", "error"}),
-    "dead": frozenset({"queued", "processing"}),
+    "received": frozenset({"queued", "skipped", "error", "blocked", "done"}),
+    # A queued message is worked on inside its job's transaction: nobody else
+    # sees it half-way, so there is no "processing" state to show.
+    "queued": frozenset({"skipped", "error", "dead", "blocked", "done"}),
+    "error": frozenset({"queued", "dead", "skipped", "done", "blocked"}),
+    "blocked": frozenset({"queued", "skipped", "done", "error"}),
+    "dead": frozenset({"queued"}),
     # Finished messages only move again when someone replays them.
-    "done": frozenset({"queued", "processing"}),
-    "skipped": frozenset({"queued", "processing"}),
+    "done": frozenset({"queued"}),
+    "skipped": frozenset({"queued"}),
 }
 
 RETRYABLE_STATES = frozenset({"error", "dead", "blocked"})
 REPLAYABLE_STATES = frozenset({"done", "skipped", "error", "dead", "blocked"})
-OPEN_STATES = frozenset({"received", "queued", "processing"})
+OPEN_STATES = frozenset({"received", "queued"})
 FINAL_STATES = frozenset({"done", "skipped"})
 
 

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from odoo import fields, models
 
+from ..core import states as core_states
+
 
 class DistributionSyncBackendDashboardMixin(models.AbstractModel):
     """Figures of a backend's dashboard card and the lists they open."""
@@ -76,7 +78,7 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
         for backend in self:
             key = backend.id
             backend.count_pending = sum(
-                by_state.get((key, s), 0) for s in ("received", "queued", "processing")
+                by_state.get((key, s), 0) for s in core_states.OPEN_STATES
             )
             backend.count_error = by_state.get((key, "error"), 0)
             backend.count_dead = by_state.get((key, "dead"), 0)

@@ -737,7 +737,7 @@ class DistributionSyncMessage(models.Model):
         limit = fields.Datetime.now() - timedelta(minutes=minutes)
         candidates = self.sudo().search(
             [
-                ("state", "in", ("queued", "received", "processing")),
+                ("state", "in", tuple(core_states.OPEN_STATES)),
                 ("write_date", "<", limit),
                 "|",
                 ("next_retry_at", "=", False),

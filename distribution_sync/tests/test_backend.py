@@ -243,7 +243,7 @@ class TestBackendOperations(DistributionSyncCase):
             "received",
             "received",
             "queued",
-            "processing",
+            "queued",
             "error",
             "dead",
             "dead",

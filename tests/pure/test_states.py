@@ -24,7 +24,6 @@ def test_state_order_and_labels():
     assert MESSAGE_STATES == [
         ("received", "Received"),
         ("queued", "Queued"),
-        ("processing", "Processing"),
         ("done", "Done"),
         ("error", "Error"),
         ("dead", "Dead (retries exhausted)"),
@@ -54,10 +53,10 @@ def test_retryable_and_replayable_states_can_be_requeued():
     ("old", "new"),
     [
         ("received", "queued"),
-        ("processing", "done"),
+        ("queued", "done"),
         ("error", "dead"),
         ("done", "queued"),
-        ("dead", "processing"),
+        ("dead", "queued"),
         ("blocked", "done"),
     ],
 )
@@ -148,6 +147,6 @@ def test_state_after_failure():
 @given(
     transient=st.booleans(), attempt=st.integers(1, 20), max_attempts=st.integers(1, 10)
 )
-def test_failure_states_are_reachable_from_processing(transient, attempt, max_attempts):
+def test_failure_states_are_reachable_from_queued(transient, attempt, max_attempts):
     state = state_after_failure(transient, attempt, RetryPolicy(max_attempts))
-    check_transition("processing", state)
+    check_transition("queued", state)

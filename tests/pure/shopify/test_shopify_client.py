@@ -358,11 +358,13 @@ def test_fulfillment_orders_shape(fake):
                 "nodes": [
                     {
                         "id": line_a["id"],
+                        "totalQuantity": 2,
                         "remainingQuantity": 2,
                         "lineItem": {"id": "gid://shopify/LineItem/61", "sku": "SKU-A"},
                     },
                     {
                         "id": line_b["id"],
+                        "totalQuantity": 1,
                         "remainingQuantity": 1,
                         "lineItem": {"id": "gid://shopify/LineItem/62", "sku": "SKU-B"},
                     },
