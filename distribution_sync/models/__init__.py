@@ -19,5 +19,7 @@ from . import distribution_sync_importer
 from . import sale_order
 from . import sale_order_line
 from . import account_move
+from . import account_payment
 from . import stock_picking
+from . import stock_move
 from . import res_partner

@@ -6,6 +6,16 @@ from odoo.exceptions import UserError
 
 from ..core import ownership as core_ownership
 
+# Document events a channel can listen to, with the records they carry: a
+# channel implements ``_<type>_on_<event>(records)`` (see ``_notify``).
+DOCUMENT_EVENTS = {
+    "delivery_validated": "stock.picking (outgoing, done)",
+    "stock_moved": "stock.move (done, storable products)",
+    "invoice_posted": "account.move (customer invoices and credit notes)",
+    "payment_registered": "account.payment (posted, inbound)",
+    "tracking_changed": "stock.picking (its tracking reference changed)",
+}
+
 
 class DistributionSyncBackend(models.Model):
     """One connection to one outside system.
@@ -37,6 +47,10 @@ class DistributionSyncBackend(models.Model):
       "idempotency_key", "external_id", "work_key", "payload"}`` dicts, and
       the cursor of the next page (``None`` after the last one). The events
       go through the same intake as webhooks.
+    * ``_<type>_on_<event>(records)``: a document event of Odoo (a delivery
+      validated, stock moved, an invoice posted, a payment registered, a
+      tracking number changed: ``DOCUMENT_EVENTS``), for the records of the
+      backend's company; queue the work (``_push``), do not call out.
     * ``_<type>_test_connection() -> str``: a short success text, or raise.
     * ``_<type>_default_ownership() -> list[dict]``: ownership rows created
       with a new backend (``entity``, ``owner``, optional ``field_name``,
@@ -294,6 +308,25 @@ class DistributionSyncBackend(models.Model):
                 )
             )
         return method(*args, **kwargs)
+
+    @api.model
+    def _notify(self, event, records):
+        """Tell each active backend of the records' companies whose channel
+        listens to the document event ``event`` (see ``DOCUMENT_EVENTS``): its
+        ``_<type>_on_<event>(records)`` gets the records of its company, as
+        superuser, inside the transaction that made the event."""
+        if event not in DOCUMENT_EVENTS:
+            raise ValueError(f"Unknown document event {event!r}")
+        if not records:
+            return
+        backends = self.sudo().search(
+            [("company_id", "in", records.company_id.ids)], order="id"
+        )
+        for backend in backends:
+            handler = getattr(backend, f"_{backend.backend_type}_on_{event}", None)
+            mine = records.filtered(lambda r, b=backend: r.company_id == b.company_id)
+            if handler and mine:
+                handler(mine.sudo())
 
     def _default_default_ownership(self):
         """Odoo owns everything but the orders and customers' contact data."""

@@ -8,3 +8,4 @@ from . import test_webhook
 from . import test_security
 from . import test_data
 from . import test_queries
+from . import test_document_events

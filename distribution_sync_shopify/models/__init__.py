@@ -1,5 +1,4 @@
 from . import distribution_sync_backend
 from . import distribution_sync_importer
 from . import distribution_sync_shopify_location
-from . import stock_move
 from . import stock_picking

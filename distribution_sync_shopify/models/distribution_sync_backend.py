@@ -488,6 +488,41 @@ class DistributionSyncBackend(models.Model):
             "summary": self.env._("%s quantities set", len(quantities)),
         }
 
+    # ---------------------------------------------------------- document events
+    def _shopify_on_delivery_validated(self, pickings):
+        """Queue one fulfillment per validated delivery of an order of this
+        shop. Partial deliveries push what they shipped, backorders push
+        later; the same delivery is never pushed twice (idempotency key)."""
+        pickings = pickings.filtered("sale_id")
+        if not pickings:
+            return
+        # The bindings of all the orders at once, not one search per delivery.
+        external_ids = {
+            binding.res_id: binding.external_id
+            for binding in self.env["distribution.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("res_model", "=", "sale.order"),
+                    ("res_id", "in", pickings.sale_id.ids),
+                ]
+            )
+        }
+        for picking in pickings:
+            external_id = external_ids.get(picking.sale_id.id)
+            if not external_id:
+                continue
+            payload = picking._shopify_fulfillment_payload(external_id)
+            if payload["lines"]:
+                self._push(picking, "fulfillments/create", payload, "shipment")
+
+    def _shopify_on_stock_moved(self, moves):
+        """Queue this shop's stock push (one pending job gathers the moves of
+        a minute) when it has locations and Odoo owns the stock."""
+        if self.shopify_location_ids and self._ownership_matrix().may_push("stock"):
+            self._shopify_enqueue_stock_push()
+
     # ------------------------------------------------------------------ stock
     def _shopify_enqueue_stock_push(self):
         """Queue the stock push of this backend in a minute; while that job is

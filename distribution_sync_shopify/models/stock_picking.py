@@ -6,11 +6,6 @@ from odoo import models
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
-    def _action_done(self):
-        res = super()._action_done()
-        self._shopify_push_fulfillments()
-        return res
-
     def _shopify_fulfillment_payload(self, order_external_id):
         """What Shopify must know of this delivery (lines by Shopify line id)."""
         self.ensure_one()
@@ -63,35 +58,3 @@ class StockPicking(models.Model):
             channel_quantity = sale_line._distribution_sync_channel_quantity(quantity)
             shipped[ref] = shipped.get(ref, 0) + channel_quantity[0]
         return shipped
-
-    def _shopify_push_fulfillments(self):
-        """Queue one fulfillment per validated delivery of a Shopify order.
-
-        Partial deliveries push what they shipped; backorders push later;
-        the same delivery is never pushed twice (idempotency key)."""
-        pickings = self.filtered(
-            lambda p: p.picking_type_code == "outgoing" and p.sale_id
-        )
-        if not pickings:
-            return
-        # The bindings of all the orders at once, not one search per delivery.
-        bindings_by_order = {}
-        for binding in (
-            self.env["distribution.sync.binding"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", "sale.order"),
-                    ("res_id", "in", pickings.sale_id.ids),
-                    ("backend_id.backend_type", "=", "shopify"),
-                ]
-            )
-        ):
-            bindings_by_order.setdefault(binding.res_id, []).append(binding)
-        for picking in pickings:
-            for binding in bindings_by_order.get(picking.sale_id.id, ()):
-                payload = picking._shopify_fulfillment_payload(binding.external_id)
-                if payload["lines"]:
-                    binding.backend_id._push(
-                        picking, "fulfillments/create", payload, "shipment"
-                    )

@@ -142,7 +142,7 @@ class TestShopifyFulfillment(ShopifyCase):
             trap.perform_enqueued_jobs()
         message = self.outbound()
         with trap_jobs() as trap:
-            picking._shopify_push_fulfillments()
+            self.env["distribution.sync.backend"]._notify("delivery_validated", picking)
             trap.assert_jobs_count(0)
         self.assertEqual(self.outbound(), message, "same content, same message")
         self.assertIn("Nothing to do", message._send_job())
