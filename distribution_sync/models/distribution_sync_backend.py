@@ -13,7 +13,6 @@ DOCUMENT_EVENTS = {
     "stock_moved": "stock.move (done, storable products)",
     "invoice_posted": "account.move (customer invoices and credit notes)",
     "payment_registered": "account.payment (posted, inbound)",
-    "tracking_changed": "stock.picking (its tracking reference changed)",
 }
 
 
@@ -48,8 +47,8 @@ class DistributionSyncBackend(models.Model):
       the cursor of the next page (``None`` after the last one). The events
       go through the same intake as webhooks.
     * ``_<type>_on_<event>(records)``: a document event of Odoo (a delivery
-      validated, stock moved, an invoice posted, a payment registered, a
-      tracking number changed: ``DOCUMENT_EVENTS``), for the records of the
+      validated, stock moved, an invoice posted, a payment registered:
+      ``DOCUMENT_EVENTS``), for the records of the
       backend's company; queue the work (``_push``), do not call out.
     * ``_<type>_test_connection() -> str``: a short success text, or raise.
     * ``_<type>_default_ownership() -> list[dict]``: ownership rows created

@@ -16,16 +16,3 @@ class StockPicking(models.Model):
             ),
         )
         return res
-
-    def write(self, vals):
-        # The tracking reference comes with stock_delivery, when installed.
-        tracked = (
-            self.filtered(
-                lambda p: p.carrier_tracking_ref != vals["carrier_tracking_ref"]
-            )
-            if "carrier_tracking_ref" in vals
-            else self.browse()
-        )
-        res = super().write(vals)
-        self.env["distribution.sync.backend"]._notify("tracking_changed", tracked)
-        return res
