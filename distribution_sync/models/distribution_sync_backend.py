@@ -2,9 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..core import ownership as core_ownership
+from ..core.errors import SyncError
 
 # Document events a channel can listen to, with the records they carry: a
 # channel implements ``_<type>_on_<event>(records)`` (see ``_notify``).
@@ -278,7 +279,20 @@ class DistributionSyncBackend(models.Model):
             )
         )
 
+    def _code_only_fields(self):
+        """Fields only the sync itself writes: the user its jobs run as and
+        how far its fetches went. Channel addons add theirs."""
+        return {"user_id", "fetch_checkpoint"}
+
     def write(self, vals):
+        refused = self._code_only_fields() & set(vals)
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a backend are set by the synchronisation itself.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
         self._job_cache_clear()
         res = super().write(vals)
         if "company_id" in vals:
@@ -289,6 +303,10 @@ class DistributionSyncBackend(models.Model):
                         "company_id": backend.company_id.id,
                     }
                 )
+            if not self.env.su:
+                # Record rules are checked before a write, not after it:
+                # nobody moves a backend into a company they do not work in.
+                self.check_access("write")
         return res
 
     # ----------------------------------------------------------------- dispatch
@@ -363,7 +381,13 @@ class DistributionSyncBackend(models.Model):
     # ------------------------------------------------------------------ actions
     def action_test_connection(self):
         self.ensure_one()
-        text = self._call("test_connection")
+        # It calls the outside system with the stored credentials: the right
+        # to configure the backend is what allows it.
+        self.check_access("write")
+        try:
+            text = self._call("test_connection")
+        except SyncError as exc:
+            raise UserError(str(exc)) from exc
         self._audit("test_connection", note=text)
         return {
             "type": "ir.actions.client",

@@ -108,6 +108,7 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
         }
 
     def action_open_messages(self):
+        self.check_access("read")
         self.ensure_one()
         states = self.env.context.get("message_states")
         domain = [("backend_id", "=", self.id)]
@@ -118,6 +119,7 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
         )
 
     def action_open_exceptions(self):
+        self.check_access("read")
         self.ensure_one()
         domain = [("backend_id", "=", self.id), ("state", "=", "open")]
         if self.env.context.get("overdue"):

@@ -79,6 +79,7 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
     def action_fetch_changes(self):
         """Queue the fetch of what changed since the checkpoint (with overlap);
         while one is pending for a backend, asking again queues nothing."""
+        self.check_access("write")
         for backend in self:
             backend._queue_fetch()
         return True

@@ -1,7 +1,7 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..core.canonical import is_stale
@@ -55,6 +55,25 @@ class DistributionSyncBinding(models.Model):
             "This Odoo record is already bound for this backend.",
         ),
     ]
+
+    # What the sync applied last: it decides what a later delivery skips.
+    _code_only_fields = frozenset({"sync_date", "remote_updated_at", "payload_digest"})
+
+    def write(self, vals):
+        refused = self._code_only_fields & set(vals)
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a binding are set by the synchronisation itself.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        res = super().write(vals)
+        if not self.env.su:
+            # Record rules are checked before a write, not after it: nobody
+            # moves a binding into a company they do not work in.
+            self.check_access("write")
+        return res
 
     def _compute_record_name(self):
         names = linked_display_names(self)
@@ -187,6 +206,8 @@ class DistributionSyncBinding(models.Model):
         the channel's data; when there is none, the binding is only removed
         and a notification says so.
         """
+        # It deletes bindings (with sudo): the right to delete them allows it.
+        self.check_access("unlink")
         messages = self.env["distribution.sync.message"]
         nothing_to_replay = []
         for binding in self:

@@ -12,6 +12,7 @@ class DistributionSyncDocumentMixin(models.AbstractModel):
     distribution_sync_exception_count = fields.Integer(
         compute="_compute_distribution_sync_exception_count",
         string="Sync exceptions",
+        groups="distribution_sync.group_distribution_sync_user",
     )
 
     def _compute_distribution_sync_exception_count(self):
@@ -30,6 +31,7 @@ class DistributionSyncDocumentMixin(models.AbstractModel):
             record.distribution_sync_exception_count = counts.get(record.id, 0)
 
     def action_view_distribution_sync_exceptions(self):
+        self.check_access("read")
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

@@ -6,7 +6,7 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..core import sla as core_sla
@@ -75,6 +75,23 @@ class DistributionSyncException(models.Model):
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_date = fields.Datetime(readonly=True)
     resolution_note = fields.Text()
+
+    # Fields a person may change directly. The rest is the sync's record of the
+    # problem, which its actions (Retry, Mark resolved, Ignore, Reopen) change
+    # and the audit trail records.
+    _user_writable_fields = frozenset({"resolution_note", "severity"})
+
+    def write(self, vals):
+        refused = set(vals) - self._user_writable_fields
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of an exception cannot be changed by hand: use "
+                    "Retry, Mark resolved, Ignore or Reopen.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        return super().write(vals)
 
     def init(self):
         # One open exception per problem, enforced where concurrency is decided.
@@ -201,7 +218,8 @@ class DistributionSyncException(models.Model):
     def _close(self, state, note=None):
         if not self:
             return
-        self.write(
+        self.check_access("write")
+        self.sudo().write(
             {
                 "state": state,
                 "resolved_by_id": self.env.user.id,
@@ -250,15 +268,17 @@ class DistributionSyncException(models.Model):
         return True
 
     def action_reopen(self):
+        self.check_access("write")
         for exc in self.filtered(lambda e: e.state != "open"):
             exc.backend_id._audit("reopen", record=exc)
-            exc.write(
+            exc.sudo().write(
                 {"state": "open", "resolved_by_id": False, "resolved_date": False}
             )
         return True
 
     def action_create_mapping(self):
         """Open a new mapping for the missing value, ready to fill in."""
+        self.env["distribution.sync.mapping"].check_access("create")
         self.ensure_one()
         mapping_type = self.mapping_type or "product"
         return {

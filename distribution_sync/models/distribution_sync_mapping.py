@@ -105,7 +105,12 @@ class DistributionSyncMapping(models.Model):
 
     def write(self, vals):
         self.env["distribution.sync.backend"]._job_cache_clear()
-        return super().write(vals)
+        res = super().write(vals)
+        if not self.env.su:
+            # Record rules are checked before a write, not after it: nobody
+            # moves a mapping into a company they do not work in.
+            self.check_access("write")
+        return res
 
     def unlink(self):
         self.env["distribution.sync.backend"]._job_cache_clear()

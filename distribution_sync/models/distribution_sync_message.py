@@ -663,7 +663,10 @@ class DistributionSyncMessage(models.Model):
 
     def action_skip(self):
         for message in self:
-            core_states.check_transition(message.state, "skipped")
+            try:
+                core_states.check_transition(message.state, "skipped")
+            except core_states.InvalidTransition as exc:
+                raise UserError(str(exc)) from exc
             message._audit("skip")
         self.sudo().write({"state": "skipped", "result_summary": "Skipped by hand"})
         return True
@@ -711,6 +714,7 @@ class DistributionSyncMessage(models.Model):
         return json.dumps(report, indent=2, default=str, ensure_ascii=False)
 
     def action_open_exceptions(self):
+        self.check_access("read")
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

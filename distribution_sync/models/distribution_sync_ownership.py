@@ -53,6 +53,14 @@ class DistributionSyncOwnership(models.Model):
         )
     ]
 
+    def write(self, vals):
+        res = super().write(vals)
+        if not self.env.su:
+            # Record rules are checked before a write, not after it: nobody
+            # moves an ownership row into a company they do not work in.
+            self.check_access("write")
+        return res
+
     @api.constrains("backend_id", "entity", "field_name")
     def _check_unique_entity_rule(self):
         # NULL field names are distinct for a unique constraint: check by hand.

@@ -46,6 +46,7 @@ class DistributionSyncRecordLinkMixin(models.AbstractModel):
         return self.env[self.res_model].browse(self.res_id).exists() or None
 
     def action_open_document(self):
+        self.check_access("read")
         self.ensure_one()
         document = self._document()
         if not document:

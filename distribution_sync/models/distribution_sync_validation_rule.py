@@ -55,6 +55,14 @@ class DistributionSyncValidationRule(models.Model):
         "city, zip, country_code.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if not self.env.su:
+            # Record rules are checked before a write, not after it: nobody
+            # moves a validation rule into a company they do not work in.
+            self.check_access("write")
+        return res
+
     @api.depends("rule_type")
     def _compute_name(self):
         labels = dict(core_validation.RULE_TYPES)

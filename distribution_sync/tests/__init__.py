@@ -9,3 +9,4 @@ from . import test_security
 from . import test_data
 from . import test_queries
 from . import test_document_events
+from . import test_access_rpc

@@ -107,6 +107,9 @@ class DistributionSyncBackend(models.Model):
     def _secret_fields(self):
         return super()._secret_fields() + ["shopify_access_token"]
 
+    def _code_only_fields(self):
+        return super()._code_only_fields() | {"shopify_stock_checkpoint"}
+
     def _inverse_shopify_access_token(self):
         self._inverse_secret("shopify_access_token")
 
@@ -804,6 +807,7 @@ class DistributionSyncBackend(models.Model):
 
     def action_shopify_import_orders(self):
         """Open the "Import orders since…" wizard of this backend."""
+        self.check_access("write")
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "distribution_sync_shopify.distribution_sync_shopify_import_wizard_action"
@@ -835,6 +839,7 @@ class DistributionSyncBackend(models.Model):
         Sandbox Shopify backends only: the samples are made-up orders and
         customers that must never reach a production database.
         """
+        self.check_access("write")
         self.ensure_one()
         if self.backend_type != "shopify" or self.environment != "sandbox":
             raise UserError(

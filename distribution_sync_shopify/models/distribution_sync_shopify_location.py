@@ -40,3 +40,11 @@ class DistributionSyncShopifyLocation(models.Model):
             "This Shopify location is already mapped for this backend.",
         ),
     ]
+
+    def write(self, vals):
+        res = super().write(vals)
+        if not self.env.su:
+            # Record rules are checked before a write, not after it: nobody
+            # moves a location into a company they do not work in.
+            self.check_access("write")
+        return res

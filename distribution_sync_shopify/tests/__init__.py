@@ -11,3 +11,4 @@ from . import test_drift
 from . import test_stock
 from . import test_concurrency
 from . import test_order_rules
+from . import test_access_rpc
