@@ -13,6 +13,14 @@ from .money import to_decimal
 
 _MISSING = object()
 
+# Longest text of a field: names, ids and addresses are indexed, and a btree
+# index entry holds about 2700 bytes (4 per character at worst).
+MAX_TEXT_LENGTH = 500
+# Largest amount or quantity (in absolute value): Odoo keeps them in floats,
+# exact to the cent only well below 10^13, and its journal entries stop
+# balancing (or its tax computation never ends) above.
+MAX_NUMBER = Decimal(10) ** 12
+
 _ISO_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
@@ -123,11 +131,35 @@ def _missing(path):
     )
 
 
-def clean_text(value, path):
+def unstorable_reason(text):
+    """Why PostgreSQL cannot store ``text`` (a NUL character, an unpaired
+    surrogate), or None."""
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "an unpaired surrogate"
+    return None
+
+
+def clean_text(value, path, max_length=MAX_TEXT_LENGTH):
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _error(path, f"expected text, got {value!r}.", value)
     text = str(value).strip()
+    reason = unstorable_reason(text)
+    if reason:
+        raise _error(path, f"contains {reason}, which cannot be stored.", text)
+    if max_length and len(text) > max_length:
+        raise _error(
+            path, f"is {len(text)} characters long, at most {max_length}.", text[:50]
+        )
     return text or None
+
+
+def clean_long_text(value, path):
+    """``clean_text`` without a length limit (notes: stored, never indexed)."""
+    return clean_text(value, path, max_length=None)
 
 
 def clean_identifier(value, path):
@@ -140,9 +172,14 @@ def clean_identifier(value, path):
 
 def clean_decimal(value, path):
     try:
-        return to_decimal(value)
+        number = to_decimal(value)
     except (PayloadError, TypeError, ValueError):
         raise _error(path, f"{value!r} is not a number.", value) from None
+    if abs(number) >= MAX_NUMBER:
+        raise _error(
+            path, f"{value!r} is out of range (at most 10^12).", str(value)[:50]
+        )
+    return number
 
 
 def clean_bool(value, path):
@@ -275,7 +312,7 @@ ORDER_SPEC = {
     "taxes_included": (clean_bool, False, False),
     "financial_status": (clean_text, False, None),
     "total": (clean_decimal, False, None),
-    "note": (clean_text, False, None),
+    "note": (clean_long_text, False, None),
     "customer": (_sub_object(CUSTOMER_SPEC), False, None),
     "billing_address": (_sub_object(ADDRESS_SPEC), False, None),
     "shipping_address": (_sub_object(ADDRESS_SPEC), False, None),

@@ -50,15 +50,30 @@ def format_number(value) -> str:
     return str(value)
 
 
+def storable(text):
+    """``text`` with what PostgreSQL cannot store escaped: a NUL character, an
+    unpaired surrogate (both can come from a JSON payload: ``"\\u0000"``)."""
+    return (
+        text.replace("\x00", "\\x00")
+        .encode("utf-8", "backslashreplace")
+        .decode("utf-8")
+    )
+
+
 class SyncError(Exception):
-    """Base of all sync errors; ``str(e)`` is the message."""
+    """Base of all sync errors; ``str(e)`` is the message.
+
+    The message and a text ``value`` are made storable: they are written to
+    the message and its exception, and often quote the payload.
+    """
 
     category = "validation"
 
     def __init__(self, message, *, value=None, hint=""):
+        message = storable(message)
         super().__init__(message)
         self.message = message
-        self.value = value
+        self.value = storable(value) if isinstance(value, str) else value
         self.hint = hint or ""
 
     def __str__(self):

@@ -1,6 +1,6 @@
 """Decimal money helpers: conversion, rounding, comparison and allocation."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
 from fractions import Fraction
 
 from .errors import PayloadError
@@ -47,10 +47,20 @@ def _exponent_unit(step: Decimal) -> Decimal:
     return Decimal(1).scaleb(min(step.as_tuple().exponent, 0))
 
 
+def _wide(*values):
+    """A decimal context with digits enough for ``values`` exactly: the
+    default 28 would make ``quantize`` raise ``InvalidOperation`` above about
+    10^26."""
+    context = getcontext().copy()
+    context.prec = max(context.prec, *(abs(value.adjusted()) + 30 for value in values))
+    return localcontext(context)
+
+
 def quantize_steps(value: Decimal, step: Decimal, rounding_mode) -> Decimal:
     """Round ``value`` to a multiple of ``step`` using a ``decimal`` rounding mode."""
-    steps = (value / step).quantize(Decimal(1), rounding=rounding_mode)
-    return (steps * step).quantize(_exponent_unit(step))
+    with _wide(value, step):
+        steps = (value / step).quantize(Decimal(1), rounding=rounding_mode)
+        return (steps * step).quantize(_exponent_unit(step))
 
 
 def round_money(amount, rounding="0.01") -> Decimal:
@@ -91,7 +101,8 @@ def allocate(total, weights, rounding="0.01") -> list[Decimal]:
     if any(weight < 0 for weight in weights):
         raise ValueError("Allocation weights must not be negative.")
     rounded_total = round_money(total, step)
-    units = int((rounded_total / step).to_integral_value())
+    with _wide(rounded_total, step):
+        units = int((rounded_total / step).to_integral_value())
     sign = -1 if units < 0 else 1
     units = abs(units)
 
@@ -110,4 +121,5 @@ def allocate(total, weights, rounding="0.01") -> list[Decimal]:
     for index in by_remainder[:leftover]:
         counts[index] += 1
     unit = _exponent_unit(step)
-    return [(Decimal(sign * count) * step).quantize(unit) for count in counts]
+    with _wide(rounded_total, step):
+        return [(Decimal(sign * count) * step).quantize(unit) for count in counts]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import ValidationFailed, format_number
-from .money import money_compare, round_money, to_decimal
+from .money import money_compare, quantize_steps, round_money, to_decimal
 
 SEVERITY_BLOCK = "block"
 SEVERITY_WARN = "warn"
@@ -161,7 +161,7 @@ def rule_price_deviation(document, params):
         deviation = (price_unit - list_price) / abs(list_price) * 100
         if abs(deviation) <= limit:
             continue
-        shown = abs(deviation).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        shown = quantize_steps(abs(deviation), Decimal("0.1"), ROUND_HALF_UP)
         direction = "below" if deviation < 0 else "above"
         failures.append(
             (

@@ -54,8 +54,11 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         """
         self.ensure_one()
         try:
-            data, invalid = json.loads(body), None
-        except ValueError as exc:
+            # JSON between systems is UTF-8 (RFC 8259): a body in another
+            # encoding, or with a byte order mark, is no JSON here. Deep
+            # nesting raises RecursionError, which is no ValueError.
+            data, invalid = json.loads(body.decode("utf-8")), None
+        except (ValueError, RecursionError) as exc:
             data, invalid = None, exc
         message, is_new = self._store_webhook(body, headers, data)
         if not is_new:

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..core import sla as core_sla
-from ..core.errors import CATEGORIES, SEVERITY_BY_CATEGORY
+from ..core.errors import CATEGORIES, SEVERITY_BY_CATEGORY, storable
 
 
 class DistributionSyncException(models.Model):
@@ -130,6 +130,10 @@ class DistributionSyncException(models.Model):
         record = kw.get("record")
         work_key = kw.get("work_key") or (message and message.work_key) or False
         value = kw.get("value")
+        # Names and values quote payloads: what PostgreSQL cannot store is
+        # escaped.
+        name = storable(name)
+        value = storable(str(value)) if value not in (None, False, "") else value
         vals = {
             "name": name,
             "backend_id": backend.id,

@@ -19,7 +19,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..core import states as core_states
 from ..core.canonical import to_jsonable
-from ..core.errors import PayloadError, SyncError, TransientError
+from ..core.errors import PayloadError, SyncError, TransientError, storable
 from ..core.idempotency import lock_key, payload_digest
 from ..core.retry import is_transient_exception
 
@@ -28,6 +28,19 @@ _logger = logging.getLogger(__name__)
 # Headers that may carry credentials are never stored.
 UNSAFE_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "key")
 SIGNATURE_HEADER_WORDS = ("hmac", "signature")
+
+
+def _indexable(value):
+    """``value`` as text when an indexed column can hold it, else None: an id
+    out of a malformed body (a NUL, an unpaired surrogate, thousands of
+    characters) must not stop the body from being stored; its mapping then
+    says what is wrong."""
+    if value in (None, False, ""):
+        return None
+    value = str(value)
+    if len(value) > 255 or storable(value) != value:
+        return None
+    return value
 
 
 def safe_headers(headers):
@@ -152,6 +165,15 @@ class DistributionSyncMessage(models.Model):
     def _prepare_intake_vals(self, backend, direction, topic, key, payload, **extra):
         if isinstance(payload, bytes):
             payload = payload.decode("utf-8", errors="replace")
+        if payload and "\x00" in payload:
+            # A text column holds no NUL: such a body (no valid JSON as sent)
+            # is kept with U+FFFD in its place.
+            payload = payload.replace("\x00", "\ufffd")
+        extra = dict(
+            extra,
+            external_id=_indexable(extra.get("external_id")),
+            work_key=_indexable(extra.get("work_key")),
+        )
         vals = {
             "backend_id": backend.id,
             "direction": direction,
@@ -535,7 +557,7 @@ class DistributionSyncMessage(models.Model):
         vals = {
             "state": state,
             "attempt_count": attempt,
-            "last_error": str(exc) or exc.__class__.__name__,
+            "last_error": storable(str(exc) or exc.__class__.__name__),
             "processed_at": fields.Datetime.now(),
             "next_retry_at": False,
         }
@@ -546,7 +568,7 @@ class DistributionSyncMessage(models.Model):
             delay = max(delay or 0, getattr(exc, "retry_after", None) or 0)
             vals["next_retry_at"] = fields.Datetime.now() + timedelta(seconds=delay)
         self.sudo().write(vals)
-        self.sudo().error_details = "".join(traceback.format_exception(exc))
+        self.sudo().error_details = storable("".join(traceback.format_exception(exc)))
         if state == "queued":
             self._enqueue(eta=delay)
         else:

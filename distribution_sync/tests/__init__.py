@@ -9,4 +9,5 @@ from . import test_security
 from . import test_data
 from . import test_queries
 from . import test_document_events
+from . import test_bad_input
 from . import test_access_rpc

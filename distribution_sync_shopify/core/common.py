@@ -4,7 +4,7 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from ._base import errors, money
+from ._base import canonical, errors
 
 PayloadError = errors.PayloadError
 
@@ -12,8 +12,10 @@ MONEY_SETS = ("shop", "presentment")
 
 # "gid://shopify/Order/820982911946154508"; some kinds carry a query string
 # ("gid://shopify/InventoryLevel/1?inventory_item_id=2").
-_GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
-_DIGITS_RE = re.compile(r"^\d+$")
+# Shopify ids are 64-bit integers: at most 20 digits (ASCII ones).
+_GID_RE = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d{1,20})(?:\?.*)?$", re.ASCII)
+_DIGITS_RE = re.compile(r"^\d+$", re.ASCII)
+MAX_ID = 2**64
 
 
 # ------------------------------------------------------------------ errors
@@ -57,16 +59,41 @@ def require(obj, key, path=""):
     return value
 
 
-def text(value):
-    """Stripped text, None when empty; numbers become text."""
+def text(value, path="", max_length=canonical.MAX_TEXT_LENGTH):
+    """Stripped text, None when empty; numbers become text.
+
+    A list or an object is no text, and PostgreSQL cannot store a NUL or an
+    unpaired surrogate, nor index a very long text: each is a
+    ``PayloadError`` naming ``path``.
+    """
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, (Mapping, list)):
+        raise invalid(path or "text", f"expected text, got {value!r}.", value)
     result = str(value).strip()
+    reason = canonical.unstorable_reason(result)
+    if reason:
+        raise invalid(
+            path or "text", f"contains {reason}, which cannot be stored.", result
+        )
+    if max_length and len(result) > max_length:
+        raise invalid(
+            path or "text",
+            f"is {len(result)} characters long, at most {max_length}.",
+            result[:50],
+        )
     return result or None
 
 
-def join_names(*parts):
-    return " ".join(part for part in (text(p) for p in parts) if part) or None
+def field(obj, key, path=""):
+    """``text`` of ``obj[key]``, None when absent; errors name ``path.key``."""
+    return text(obj.get(key), key_path(path, key))
+
+
+def join_names(obj, keys, path=""):
+    """The texts of ``keys`` of ``obj`` joined by a space; None when empty."""
+    parts = (field(obj, key, path) for key in keys)
+    return " ".join(part for part in parts if part) or None
 
 
 # --------------------------------------------------------------------- ids
@@ -87,9 +114,11 @@ def plain_id(value, path):
     if isinstance(value, bool) or isinstance(value, float):
         raise invalid(path, f"{value!r} is not an exact id.", value)
     if isinstance(value, int):
+        if not 0 <= value < MAX_ID:
+            raise invalid(path, f"{value} is not a Shopify id.", str(value)[:50])
         return str(value)
     if isinstance(value, str):
-        return gid_number(value) or text(value)
+        return gid_number(value) or text(value, path, max_length=255)
     raise invalid(path, f"{value!r} is not an id.", value)
 
 
@@ -102,7 +131,12 @@ def same_id(a, b):
         return True
     if not (_DIGITS_RE.match(a) and _DIGITS_RE.match(b)):
         return False
-    return float(int(a)) == float(int(b))
+    try:
+        return float(int(a)) == float(int(b))
+    except (OverflowError, ValueError):
+        # Beyond a float (or Python's limit of digits): no JavaScript round
+        # trip made these two equal.
+        return False
 
 
 def exact_id(obj, kind, path=""):
@@ -165,10 +199,9 @@ def header(headers, name):
 
 # ------------------------------------------------------------------- money
 def to_amount(value, path):
-    try:
-        return money.to_decimal(value)
-    except (PayloadError, TypeError, ValueError):
-        raise invalid(path, f"{value!r} is not a number.", value) from None
+    """A finite ``Decimal`` within the range Odoo can book (see
+    ``canonical.clean_decimal``), else a ``PayloadError`` naming ``path``."""
+    return canonical.clean_decimal(value, path)
 
 
 def set_amount(money_set_value, money_set):
@@ -187,7 +220,10 @@ def set_currency(money_set_value, money_set):
     bag = money_set_value.get(f"{money_set}_money")
     if not isinstance(bag, Mapping):
         return None
-    return text(bag.get("currency_code") or bag.get("currency"))
+    return text(
+        bag.get("currency_code") or bag.get("currency"),
+        f"{money_set}_money.currency_code",
+    )
 
 
 def check_money_set(money_set):

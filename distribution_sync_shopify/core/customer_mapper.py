@@ -8,7 +8,7 @@ the payload did not mention. The address keys come from ``default_address``.
 from collections.abc import Mapping
 
 from ._base import canonical
-from .common import as_object, exact_id, join_names, text
+from .common import as_object, exact_id, field, join_names, text
 from .order_mapper import unwrap
 
 __all__ = ["map_customer"]
@@ -25,7 +25,7 @@ ADDRESS_FIELDS = {
 
 
 def _parsed(value, parser, path):
-    value = text(value)
+    value = text(value, path)
     return None if value is None else parser(value, path)
 
 
@@ -35,18 +35,17 @@ def map_customer(customer):
     customer = as_object(unwrap(customer, "customer"), "")
     values = {}
     if "first_name" in customer or "last_name" in customer:
-        values["name"] = join_names(
-            customer.get("first_name"), customer.get("last_name")
-        )
+        values["name"] = join_names(customer, ("first_name", "last_name"))
     if "email" in customer:
         values["email"] = _parsed(customer["email"], canonical.clean_email, "email")
     address = customer.get("default_address")
     address = address if isinstance(address, Mapping) else None
     if "phone" in customer:
-        values["phone"] = text(customer["phone"])
+        values["phone"] = field(customer, "phone")
     if address is not None:
-        if not values.get("phone") and text(address.get("phone")):
-            values["phone"] = text(address["phone"])
+        phone = field(address, "phone", "default_address")
+        if not values.get("phone") and phone:
+            values["phone"] = phone
         for key, (shopify_key, parser) in ADDRESS_FIELDS.items():
             if shopify_key in address:
                 values[key] = _parsed(

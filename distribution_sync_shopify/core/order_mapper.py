@@ -37,13 +37,13 @@ from .common import (
     as_object,
     check_money_set,
     exact_id,
+    field,
     invalid,
     join_names,
     key_path,
     missing,
     optional_exact_id,
     require,
-    text,
 )
 
 __all__ = ["exact_id", "map_order", "percent"]
@@ -84,7 +84,7 @@ def map_taxes(tax_lines, path, reader, ratio=None):
             continue
         taxes.append(
             {
-                "name": text(tax.get("title")),
+                "name": field(tax, "title", tax_path),
                 "rate": rate,
                 "amount": _scaled(amount, ratio),
             }
@@ -128,9 +128,9 @@ def _line(item, path, reader, use_current):
     )
     return {
         "external_id": exact_id(item, "LineItem", path),
-        "sku": text(item.get("sku")),
-        "name": text(item.get("name"))
-        or join_names(item.get("title"), item.get("variant_title")),
+        "sku": field(item, "sku", path),
+        "name": field(item, "name", path)
+        or join_names(item, ("title", "variant_title"), path),
         "quantity": quantity,
         "price_unit": reader.get(item, "price", path, required=True),
         "discount_amount": _scaled(discount, ratio),
@@ -168,10 +168,10 @@ def _shipping(order, reader, code_field):
     ):
         path = f"shipping_lines[{index}]"
         line = as_object(line, path)
-        title = text(line.get("title"))
+        title = field(line, "title", path)
         result.append(
             {
-                "code": text(line.get(code_field)) or title,
+                "code": field(line, code_field, path) or title,
                 "title": title,
                 "price": reader.get(line, "price", path, required=True),
                 "discount_amount": reader.total(
@@ -193,16 +193,16 @@ def map_address(address, path):
         return None
     address = as_object(address, path)
     result = {
-        "name": text(address.get("name"))
-        or join_names(address.get("first_name"), address.get("last_name")),
-        "street": text(address.get("address1")),
-        "street2": text(address.get("address2")),
-        "city": text(address.get("city")),
-        "zip": text(address.get("zip")),
-        "state_code": text(address.get("province_code")),
-        "country_code": text(address.get("country_code")),
-        "phone": text(address.get("phone")),
-        "company": text(address.get("company")),
+        "name": field(address, "name", path)
+        or join_names(address, ("first_name", "last_name"), path),
+        "street": field(address, "address1", path),
+        "street2": field(address, "address2", path),
+        "city": field(address, "city", path),
+        "zip": field(address, "zip", path),
+        "state_code": field(address, "province_code", path),
+        "country_code": field(address, "country_code", path),
+        "phone": field(address, "phone", path),
+        "company": field(address, "company", path),
     }
     return result if any(result.values()) else None
 
@@ -216,13 +216,13 @@ def _customer(order):
     billing = billing if isinstance(billing, Mapping) else {}
     return {
         "external_id": optional_exact_id(customer, "Customer", "customer"),
-        "email": text(customer.get("email"))
-        or text(order.get("email"))
-        or text(order.get("contact_email")),
-        "phone": text(customer.get("phone")) or text(order.get("phone")),
-        "name": join_names(customer.get("first_name"), customer.get("last_name")),
-        "company_name": text(default_address.get("company"))
-        or text(billing.get("company")),
+        "email": field(customer, "email", "customer")
+        or field(order, "email")
+        or field(order, "contact_email"),
+        "phone": field(customer, "phone", "customer") or field(order, "phone"),
+        "name": join_names(customer, ("first_name", "last_name"), "customer"),
+        "company_name": field(default_address, "company", "customer.default_address")
+        or field(billing, "company", "billing_address"),
         "is_company": False,
     }
 
@@ -243,8 +243,8 @@ def map_order(order, *, money_set="shop", shipping_code_field="code"):
     """
     check_money_set(money_set)
     order = as_object(unwrap(order, "order"), "")
-    shop_currency = text(order.get("currency"))
-    presentment_currency = text(order.get("presentment_currency"))
+    shop_currency = field(order, "currency")
+    presentment_currency = field(order, "presentment_currency")
     if money_set == "presentment":
         currency = presentment_currency or shop_currency
     else:
@@ -279,6 +279,6 @@ def map_order(order, *, money_set="shop", shipping_code_field="code"):
         "lines": lines,
         "shipping": _shipping(order, reader, shipping_code_field),
         "cancelled_at": _datetime(order, "cancelled_at"),
-        "cancel_reason": text(order.get("cancel_reason")),
+        "cancel_reason": field(order, "cancel_reason"),
     }
     return canonical.parse_order(result)

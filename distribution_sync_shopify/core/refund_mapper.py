@@ -37,6 +37,7 @@ from .common import (
     as_object,
     check_money_set,
     exact_id,
+    field,
     gid_number,
     invalid,
     key_path,
@@ -70,8 +71,8 @@ def _money_sets(refund):
 def _currencies(refund, order, money_set):
     """(currency of the amounts, may presentment amounts fall back to shop ones?)."""
     if order is not None:
-        shop = text(order.get("currency"))
-        presentment = text(order.get("presentment_currency"))
+        shop = field(order, "currency", "order")
+        presentment = field(order, "presentment_currency", "order")
         same = not shop or not presentment or shop.upper() == presentment.upper()
         return (presentment or shop if money_set == "presentment" else shop), same
     currency = None
@@ -90,9 +91,12 @@ def _currencies(refund, order, money_set):
 
 
 def _transactions_currency(refund):
-    for transaction in as_list(refund.get("transactions"), "transactions"):
-        if isinstance(transaction, Mapping) and text(transaction.get("currency")):
-            return text(transaction["currency"])
+    transactions = as_list(refund.get("transactions"), "transactions")
+    for index, transaction in enumerate(transactions):
+        if isinstance(transaction, Mapping):
+            currency = field(transaction, "currency", f"transactions[{index}]")
+            if currency:
+                return currency
     return None
 
 
@@ -154,6 +158,7 @@ def _line(item, path, reader, order_lines, legacy_restock):
     order_line_id, order_line = _find_order_line(order_lines, line_id)
     line_id = order_line_id or line_id
     source = nested or order_line or {}
+    source_path = key_path(path, "line_item") if nested else "order.line_items"
     quantity = to_amount(require(item, "quantity", path), key_path(path, "quantity"))
     subtotal = reader.get(item, "subtotal", path)
     total_tax = reader.get(item, "total_tax", path)
@@ -161,7 +166,6 @@ def _line(item, path, reader, order_lines, legacy_restock):
     if subtotal is None:
         if not source:
             raise missing(key_path(path, "subtotal"))
-        source_path = key_path(path, "line_item") if nested else "order.line_items"
         subtotal, estimated_tax = _estimate(source, quantity, reader, source_path)
         if total_tax is None:
             total_tax = estimated_tax
@@ -169,14 +173,15 @@ def _line(item, path, reader, order_lines, legacy_restock):
     return {
         "external_id": plain_id(item.get("id"), key_path(path, "id")),
         "line_external_id": line_id,
-        "sku": text(source.get("sku")),
-        "name": text(source.get("name")) or text(source.get("title")),
+        "sku": field(source, "sku", source_path),
+        "name": field(source, "name", source_path)
+        or field(source, "title", source_path),
         "quantity": quantity,
         "subtotal": subtotal,
         "total_tax": total_tax if total_tax is not None else _ZERO,
         # Refunds made with the deprecated ``restock`` flag have no restock_type;
         # Shopify reports them as "legacy_restock".
-        "restock_type": text(item.get("restock_type"))
+        "restock_type": field(item, "restock_type", path)
         or ("legacy_restock" if legacy_restock else None),
         "location_id": plain_id(item.get("location_id"), key_path(path, "location_id")),
         "estimated": estimated,
@@ -192,10 +197,10 @@ def _adjustments(refund, reader):
         result.append(
             {
                 "external_id": plain_id(item.get("id"), key_path(path, "id")),
-                "kind": text(item.get("kind")),
+                "kind": field(item, "kind", path),
                 "amount": reader.get(item, "amount", path, default=_ZERO),
                 "tax_amount": reader.get(item, "tax_amount", path, default=_ZERO),
-                "reason": text(item.get("reason")),
+                "reason": field(item, "reason", path),
             }
         )
     return result
@@ -343,7 +348,7 @@ def map_refund(refund, order=None, *, money_set="shop", taxes_included=None):
         "order_id": _order_id(refund, order),
         "created_at": _datetime(refund, "created_at"),
         "processed_at": _datetime(refund, "processed_at"),
-        "note": text(refund.get("note")),
+        "note": text(refund.get("note"), "note", max_length=None),
         "currency": currency.upper() if currency else None,
         "taxes_included": taxes_included,
         "lines": lines,

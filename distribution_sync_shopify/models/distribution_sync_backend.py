@@ -22,7 +22,7 @@ from odoo.addons.distribution_sync.core.idempotency import (
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
 from ..core.client import ShopifyClient, raise_user_errors
-from ..core.common import plain_id
+from ..core.common import field, plain_id
 
 _logger = logging.getLogger(__name__)
 
@@ -183,7 +183,12 @@ class DistributionSyncBackend(models.Model):
 
     def _shopify_process_message(self, message):
         """Route one Shopify webhook by topic."""
-        data = json.loads(message.payload or "{}")
+        try:
+            data = json.loads(message.payload or "{}")
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(
+                self.env._("The message body is not valid JSON: %s", exc)
+            ) from exc
         topic = message.topic or ""
         importer = self.env["distribution.sync.importer"]
         if topic in ORDER_TOPICS:
@@ -263,7 +268,7 @@ class DistributionSyncBackend(models.Model):
         for index, variant in enumerate(variants or []):
             if not isinstance(variant, dict):
                 continue
-            sku = (variant.get("sku") or "").strip()
+            sku = field(variant, "sku", f"variants[{index}]") or ""
             item_id = plain_id(
                 variant.get("inventory_item_id"), f"variants[{index}].inventory_item_id"
             )
