@@ -959,15 +959,30 @@ class Tier:
                 )
 
     def _walkthrough(self, check, db):
-        """The Shopify contract through real HTTP and the queue_job runner
-        (``tests/walkthrough.py``), each of its checks counted as one."""
+        """The live-server suites, in turn, on the served database: the
+        Shopify contract walk-through (``tests/walkthrough.py``), the load
+        storm (``tests/load_suite.py``) and the faults
+        (``tests/fault_suite.py``); each of their checks counts as one, and
+        their figures are printed."""
         if WALKTHROUGH_ADDON not in self.addons:
             return
-        import walkthrough  # noqa: PLC0415 - a sibling script, needed here only
+        # Sibling scripts, needed here only.
+        import fault_suite  # noqa: PLC0415
+        import load_suite  # noqa: PLC0415
+        import walkthrough  # noqa: PLC0415
 
-        say(f"{check.name}: walk-through of the Shopify contract (server + runner)")
+        for label, run in (
+            ("walk-through", walkthrough.walk),
+            ("load", load_suite.run),
+            ("faults", fault_suite.run),
+        ):
+            self._live_suite(check, db, label, run)
+
+    def _live_suite(self, check, db, label, run):
+        say(f"{check.name}: {label} (server + job runner)")
+        t0 = time.monotonic()
         try:
-            results = walkthrough.walk(
+            outcome = run(
                 sys.modules[__name__],
                 self.odoo,
                 self.pg,
@@ -977,14 +992,17 @@ class Tier:
                 self.data_dir,
             )
         except TierError as exc:
-            check.named("walk-through: the server serves the database", [str(exc)])
+            check.named(f"{label}: the server serves the database", [str(exc)])
             return
+        results, figures = outcome if isinstance(outcome, tuple) else (outcome, {})
         failed = [name for name, ok, _detail in results if not ok]
         for name, ok, detail in results:
-            check.named(f"walk-through: {name}", [] if ok else [detail or "failed"])
+            check.named(f"{label}: {name}", [] if ok else [detail or "failed"])
+        for name, value in figures.items():
+            say(f"{check.name}: {label} figure {name}: {value}")
         say(
-            f"{check.name}: walk-through {len(results) - len(failed)} passed, "
-            f"{len(failed)} failed"
+            f"{check.name}: {label} {len(results) - len(failed)} passed, "
+            f"{len(failed)} failed ({fmt_duration(time.monotonic() - t0)})"
         )
 
     def _uninstall(self, check, db):

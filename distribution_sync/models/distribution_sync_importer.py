@@ -87,7 +87,11 @@ class DistributionSyncImporter(models.AbstractModel):
 
     @api.model
     def _match_partner(self, backend, customer):
-        """Binding, then email, then phone; an empty recordset if none."""
+        """Binding, then email, then phone; an empty recordset if none.
+
+        A customer with an email matches by phone only a partner without an
+        email: a partner with another email is another person (one household,
+        one phone), whom this customer's orders must not rename."""
         partners = self.env["res.partner"]
         binding_model = self.env["distribution.sync.binding"]
         if customer.get("external_id"):
@@ -109,9 +113,11 @@ class DistributionSyncImporter(models.AbstractModel):
             if found:
                 return found
         if customer.get("phone"):
+            no_other_email = [("email", "=", False)] if email else []
             found = partners.search(
                 [("phone", "=", customer["phone"]), ("parent_id", "=", False)]
-                + company_domain,
+                + company_domain
+                + no_other_email,
                 limit=1,
             )
             if found:

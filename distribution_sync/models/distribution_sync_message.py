@@ -756,9 +756,11 @@ class DistributionSyncMessage(models.Model):
     def _cron_requeue_stuck(self, minutes=30):
         """Requeue messages whose job vanished, failed or hangs.
 
-        queue_job requeues jobs stuck in ``enqueued``; this also covers jobs
-        lost with a database restore, cancelled by hand, or stuck in
-        ``started`` after a worker died.
+        Jobs ``enqueued`` or ``started`` are queue_job's: its runner puts
+        them back to pending once their worker is gone (the job lock is
+        free). This covers the messages whose job vanished (a database
+        restore), was cancelled by hand, failed or ended without processing
+        them.
         """
         limit = fields.Datetime.now() - timedelta(minutes=minutes)
         candidates = self.sudo().search(
@@ -782,10 +784,14 @@ class DistributionSyncMessage(models.Model):
         stuck = self.browse()
         for message in candidates:
             job = by_uuid.get(message.job_uuid)
-            if job and job.state in ("pending", "wait_dependencies"):
-                continue
-            if job and job.state in ("enqueued", "started"):
-                job.requeue()
+            if job and job.state in (
+                "pending",
+                "wait_dependencies",
+                "enqueued",
+                "started",
+            ):
+                # queue.job.requeue() only acts on failed, done and
+                # cancelled jobs; the runner requeues dead started ones.
                 continue
             stuck |= message
         stuck._enqueue()
