@@ -321,9 +321,10 @@ def logged_problems():
 
 
 class BadInputChecks:
-    """What every bad-input case checks, for a ``TransactionCase`` that
-    defines ``post(body, topic, event_id) -> response`` and
-    ``channel_backend``."""
+    """What every bad-input case checks, and the HTTP-level tests, for an
+    ``HttpCase`` that defines ``post(body, topic, event_id) -> response``,
+    ``http_bodies()``, ``channel_backend``, ``order_topic`` and
+    ``order_document`` (a valid order of its channel)."""
 
     def counts(self):
         self.env.flush_all()
@@ -518,6 +519,37 @@ class BadInputChecks:
         )
         return states
 
+    # ------------------------------------------------------------ HTTP level
+    def test_http_level_bad_bodies(self):
+        """Each body is refused with a 4xx, or stored (200) and then ends as
+        a clear exception: never a 500, a crash or a log error."""
+        failures = []
+        for index, (name, body) in enumerate(self.http_bodies().items()):
+            problems, _state = self.check_case(body, self.order_topic, f"http-{index}")
+            if problems:
+                failures.append(f"{name}: " + "; ".join(problems))
+        self.assertFalse(failures, "\n".join(failures))
+
+    def test_http_level_oversized_body(self):
+        """Over ``distribution_sync.webhook_max_bytes``: 413 and nothing
+        stored, whatever the body holds (before the signature or the JSON is
+        looked at), and nothing logged."""
+        self.env["ir.config_parameter"].set_param(MAX_BODY_PARAM, "2048")
+        bodies = {
+            "valid order padded": json_body(dict(self.order_document, note=LONG_TEXT)),
+            "deeply nested": b"[" * 5000 + b"]" * 5000,
+            "not JSON": b"x" * 4096,
+        }
+        for name, body in bodies.items():
+            with self.subTest(body=name), self.rolled_back():
+                before = self.counts()
+                with logged_problems() as records:
+                    response = self.post(body, event_id=f"big-{name}")
+                self.assertEqual(response.status_code, 413, response.text)
+                self.assertFalse(self.message_of(f"event:big-{name}"))
+                self.assertEqual(self.counts(), before)
+                self.assertFalse([r.getMessage() for r in records])
+
 
 def leaf_cases(document, mutations, select=lambda path, value: True):
     """``(name, mutated document, names, path)`` for each selected leaf of
@@ -548,7 +580,8 @@ class TestBadInputGeneric(BadInputChecks, DistributionSyncCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.channel_backend = cls.backend
-        cls.sample = order_payload(
+        cls.order_topic = "order/upsert"
+        cls.sample = cls.order_document = order_payload(
             "BAD-1",
             financial_status="pending",
             taxes_included=False,
@@ -639,35 +672,6 @@ class TestBadInputGeneric(BadInputChecks, DistributionSyncCase, HttpCase):
                 b'"BAD-1"', b'{"id": "BAD-1"}', 1
             ),
         }
-
-    def test_http_level_bad_bodies(self):
-        """Each body is refused with a 4xx, or stored (200) and then ends as
-        a clear exception: never a 500, a crash or a log error."""
-        failures = []
-        for index, (name, body) in enumerate(self.http_bodies().items()):
-            problems, _state = self.check_case(body, "order/upsert", f"http-{index}")
-            if problems:
-                failures.append(f"{name}: " + "; ".join(problems))
-        self.assertFalse(failures, "\n".join(failures))
-
-    def test_http_level_oversized_body(self):
-        """Over ``distribution_sync.webhook_max_bytes``: 413, nothing stored,
-        whatever the body holds, and nothing logged."""
-        self.env["ir.config_parameter"].set_param(MAX_BODY_PARAM, "2048")
-        bodies = {
-            "valid order padded": json_body(dict(self.sample, note=LONG_TEXT)),
-            "deeply nested": b"[" * 5000 + b"]" * 5000,
-            "not JSON": b"x" * 4096,
-        }
-        for name, body in bodies.items():
-            with self.subTest(body=name), self.rolled_back():
-                before = self.counts()
-                with logged_problems() as records:
-                    response = self.post(body, event_id=f"big-{name}")
-                self.assertEqual(response.status_code, 413, response.text)
-                self.assertFalse(self.message_of(f"event:big-{name}"))
-                self.assertEqual(self.counts(), before)
-                self.assertFalse([r.getMessage() for r in records])
 
     # ------------------------------------------------------------ job level
     def test_job_level_wrong_types_in_every_field(self):
