@@ -1635,6 +1635,32 @@ def cmd_i18n(_args):
 # ------------------------------------------------ scripts beside the tier
 
 
+@contextlib.contextmanager
+def script_database(odoo, pg, workdir, label, demo, db=None, keep=False):
+    """The database of a script run by hand: ``db`` when given (the addons
+    installed; kept), else a new one with every addon (``demo``: with demo
+    data), dropped on exit unless ``keep``. Yields ``(name, data_dir)``."""
+    data_dir = Path(workdir) / "data"
+    name = db or f"dsync_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        if not db:
+            prepare_database(
+                odoo,
+                pg,
+                name,
+                selected_addons(),
+                demo=demo,
+                reset=False,
+                workdir=workdir,
+                data_dir=data_dir,
+                label=label,
+            )
+        yield name, data_dir
+    finally:
+        if not (keep or db):
+            odoo_drop_db(odoo, pg, name, data_dir, quiet=True)
+
+
 def run_script(label, banner, body, addons=(MAIN_ADDON,)):
     """Common ``main`` of the scripts that build on this harness (benchmarks,
     walk-through): find Odoo, check the addons, then ``body(odoo, pg,

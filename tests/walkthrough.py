@@ -895,26 +895,10 @@ def main():
     ot = load_module("odoo_tier", HERE / "odoo_tier.py")
 
     def body(odoo, pg, workdir):
-        addons = ot.selected_addons()
-        data_dir = workdir / "data"
-        db = args.db or f"dsync_walk_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        try:
-            if not args.db:
-                ot.prepare_database(
-                    odoo,
-                    pg,
-                    db,
-                    addons,
-                    demo=True,
-                    reset=False,
-                    workdir=workdir,
-                    data_dir=data_dir,
-                    label="walkthrough",
-                )
-            results = walk(ot, odoo, pg, db, addons, workdir, data_dir)
-        finally:
-            if not (args.keep_db or args.db):
-                ot.odoo_drop_db(odoo, pg, db, data_dir, quiet=True)
+        with ot.script_database(
+            odoo, pg, workdir, "walkthrough", True, args.db, args.keep_db
+        ) as (db, data_dir):
+            results = walk(ot, odoo, pg, db, ot.selected_addons(), workdir, data_dir)
         failed = [name for name, good, _detail in results if not good]
         ot.say(
             f"walkthrough: {len(results) - len(failed)} passed, {len(failed)} failed"
