@@ -972,7 +972,9 @@ def scenario_worker_kill(suite):
     ]
     burst_since = utc(-1)
     sender = Sender(suite, backend, deliveries).start(120)
-    busy_job = _long_job(suite, burst_since)
+    # The killed job holds the only job slot until the runner finds its
+    # worker gone (up to a minute): the burst's jobs start after that.
+    busy_job = _long_job(suite, burst_since, timeout=180)
     if busy_job:
         suite.kill_worker(busy_job["worker_pid"])
         killed[busy_job["uuid"]] = datetime.now(timezone.utc)
