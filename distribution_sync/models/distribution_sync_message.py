@@ -209,11 +209,18 @@ class DistributionSyncMessage(models.Model):
             ("direction", "=", direction),
             ("idempotency_key", "=", key),
         ]
+        # A redelivery is looked for first, with a plain read: inserting its
+        # key again would wait for the job that is processing the message
+        # (its transaction holds the row), and the sender, waiting for the
+        # answer, would deliver it once more.
+        existing = messages.search(domain, limit=1)
+        if existing:
+            return existing, False
         vals = self._prepare_intake_vals(
             backend, direction, topic, key, payload, **extra
         )
-        # Inserted first (most events are new): the unique key tells a
-        # duplicate, also one a concurrent delivery committed first.
+        # The unique key tells a duplicate a concurrent delivery committed
+        # after the read above.
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 message = messages.create(vals)
