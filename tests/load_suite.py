@@ -8,7 +8,9 @@ with its own ids, name and customer each; a customer has about
 ``X-Shopify-Event-Id`` (Shopify redelivers a webhook under its id), every
 request shuffled and sent once, on a new connection, by ``senders`` threads at
 once, to a server of ``WORKERS`` HTTP workers with the job runner on one job
-slot fewer (the README's rule). Once the backlog is drained, one check per promise::
+slot fewer (the README's rule). Once the backlog is drained, one check per
+promise; then one redelivery is sent while ``psql`` holds its message row as a
+processing job does (answered at once, whatever the load)::
 
     python tests/load_suite.py [--orders 5000] [--senders 16] [--keep-db] [--db NAME]
                                [--channels root:1,root.distribution_sync:1]
@@ -28,7 +30,9 @@ import json
 import math
 import os
 import random
+import shutil
 import statistics
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -132,6 +136,7 @@ class Storm:
         self.started = None  # server time of the backend's creation
         self.top_load = 0.0  # highest 1-minute load average seen (noise)
         self.drain_timeout = DRAIN_BASE_SECONDS + DRAIN_SECONDS_PER_ORDER * orders
+        self.deliveries = []
 
     def check(self, name, ok, detail=""):
         self.checks.append((name, bool(ok), detail))
@@ -288,9 +293,12 @@ class Storm:
         return {group["state"]: group["__count"] for group in groups}
 
     def job_domain(self):
+        """The storm's jobs: named after its backend (other suites may share
+        the database)."""
         return [
             ("model_name", "=", "distribution.sync.message"),
             ("date_created", ">=", self.started),
+            ("name", "=like", f"Load storm {self.tag}: %"),
         ]
 
     def job_states(self):
@@ -508,7 +516,7 @@ class Storm:
         self.setup()
         rows, customers = storm_orders(self.tag, self.orders)
         expected_total = round(sum(float(o["total_price"]) for o in rows), 2)
-        deliveries = self.requests(rows)
+        deliveries = self.deliveries = self.requests(rows)
         ot.say(
             f"load: backend {self.backend_id} (run {self.tag}): {len(deliveries)} "
             f"webhooks ({self.orders} orders x {COPIES}, {customers} customers), "
@@ -561,6 +569,83 @@ class Storm:
         )
         self.check_quiet()
         return self.checks
+
+    def check_redelivery_while_processed(self, pg, db):
+        """A redelivery that comes while its event is being processed (a
+        job's transaction holds its message row, as ``_run`` does when it
+        records the outcome) is answered at once, "duplicate", nothing
+        stored: Shopify redelivers when an answer is late, and a delivery
+        that waits for the job is late in turn.
+
+        Not a matter of load: the row is held by ``psql`` for twice
+        Shopify's window, on an idle server. Not made without ``psql``.
+        """
+        name = (
+            "a redelivery during its event's processing is answered within "
+            f"Shopify's {SHOPIFY_WINDOW:.0f} s, duplicate, nothing stored"
+        )
+        psql = shutil.which("psql")
+        if not psql:
+            self.ot.say("load: psql not installed, redelivery check not made")
+            return
+        _event_id, body, headers = self.deliveries[0]
+        order_id = str(json.loads(body)["id"])
+        message_ids = self.rpc(
+            "distribution.sync.message",
+            "search",
+            [("backend_id", "=", self.backend_id), ("external_id", "=", order_id)],
+        )
+        if len(message_ids) != 1:
+            self.check(name, False, f"messages of the event: {message_ids}")
+            return
+        hold = 2 * SHOPIFY_WINDOW
+        script = (
+            "BEGIN;\n"
+            # As the job records its outcome: indexed columns change, so
+            # the row gets new index entries (no HOT update).
+            "UPDATE distribution_sync_message SET processed_at = now(), "
+            f"write_date = now() WHERE id = {int(message_ids[0])};\n"
+            "\\echo held\n"
+            f"SELECT pg_sleep({hold});\n"
+            "ROLLBACK;\n"
+        )
+        holder = subprocess.Popen(
+            [psql, "-X", "-q", "-t", "-v", "ON_ERROR_STOP=1"]
+            + ["-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-d", db],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, PGPASSWORD=pg.password, PGCONNECT_TIMEOUT="10"),
+        )
+        try:
+            holder.stdin.write(script)
+            holder.stdin.close()
+            line = holder.stdout.readline().strip()
+            if line != "held":
+                self.check(name, False, f"psql: {line}")
+                return
+            status, answer, seconds, error = self.post(body, headers)
+        finally:
+            try:
+                holder.wait(timeout=hold + REQUEST_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                holder.kill()
+                holder.wait()
+        stored = self.rpc(
+            "distribution.sync.message",
+            "search_count",
+            [("backend_id", "=", self.backend_id), ("external_id", "=", order_id)],
+        )
+        self.check(
+            name,
+            status == 200
+            and answer == "duplicate"
+            and seconds <= SHOPIFY_WINDOW
+            and stored == 1,
+            f"HTTP {status} {answer or error} after {seconds:.1f} s (the job's "
+            f"transaction held the message {hold:.0f} s); {stored} message(s)",
+        )
 
 
 def _ms(seconds):
@@ -660,6 +745,7 @@ def run(
         storm = Storm(ot, rpc, base_url, fake, orders, senders, channels)
         try:
             storm.run()
+            storm.check_redelivery_while_processed(pg, db)
         except ot.RPC_ERRORS as exc:
             storm.check("the storm ran to its checks", False, ot.rpc_failure(exc))
     checks, figures = storm.checks, storm.figures
