@@ -46,7 +46,8 @@ class DistributionSyncWebhook(http.Controller):
         if len(body) > limit:
             return self._answer(413, "payload too large")
         headers = dict(httprequest.headers)
-        if not backend._call("webhook_verify", body, headers):
+        query = httprequest.args.to_dict()
+        if not backend._call("webhook_verify", body, headers, query):
             _logger.info("Webhook for backend %s refused: bad signature", backend_id)
             return self._answer(401, "invalid signature")
         return self._answer(*backend._webhook_intake(body, headers))

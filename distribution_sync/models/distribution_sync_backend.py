@@ -14,6 +14,8 @@ DOCUMENT_EVENTS = {
     "stock_moved": "stock.move (done, storable products)",
     "invoice_posted": "account.move (customer invoices and credit notes)",
     "payment_registered": "account.payment (posted, inbound)",
+    "tracking_changed": "stock.picking (tracking number or carrier status changed; "
+    "sent by carrier channels)",
 }
 
 
@@ -27,7 +29,9 @@ class DistributionSyncBackend(models.Model):
 
     Verbs (``self`` is one backend):
 
-    * ``_<type>_webhook_verify(body: bytes, headers) -> bool``: signature check.
+    * ``_<type>_webhook_verify(body: bytes, headers, query) -> bool``: the
+      sender's proof (a signature of the body, or a token in the URL's query
+      parameters ``query`` for senders that sign nothing).
     * ``_<type>_webhook_identity(body, headers, data) -> dict``: ``topic``,
       ``idempotency_key`` (required), ``external_id``, ``api_version``,
       ``work_key`` (what "the same work" means for auto-resolution); ``data``
@@ -148,6 +152,10 @@ class DistributionSyncBackend(models.Model):
         default=30,
         help="Processed messages older than this are purged. Failed ones are kept.",
     )
+    order_channel = fields.Boolean(
+        compute="_compute_order_channel",
+        help="The channel brings sales orders: the order settings apply to it.",
+    )
     shipping_product_id = fields.Many2one(
         "product.product",
         string="Shipping product",
@@ -188,7 +196,7 @@ class DistributionSyncBackend(models.Model):
             vals["channel_id"] = self._get_or_create_channel().id
         if not self.user_id:
             vals["user_id"] = self._create_technical_user().id
-        if not self.shipping_product_id:
+        if self.order_channel and not self.shipping_product_id:
             vals["shipping_product_id"] = self._default_shipping_product().id
         if vals:
             self.sudo().write(vals)
@@ -206,6 +214,16 @@ class DistributionSyncBackend(models.Model):
                     for row in self._call("default_validation_rules")
                 ]
             )
+
+    @api.depends("backend_type")
+    def _compute_order_channel(self):
+        for backend in self:
+            backend.order_channel = bool(backend._call("order_channel"))
+
+    def _default_order_channel(self):
+        """Channels bring no orders unless they say so (``_<type>_order_channel``):
+        shipping product, confirming statuses and sale-order rules are theirs."""
+        return False
 
     def _get_or_create_channel(self):
         parent = self.env.ref(
@@ -358,6 +376,9 @@ class DistributionSyncBackend(models.Model):
         return rows
 
     def _default_default_validation_rules(self):
+        """The checks of an imported sale order, for channels that bring orders."""
+        if not self.order_channel:
+            return []
         return [
             {
                 "document_type": "sale_order",

@@ -28,29 +28,68 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
     def _default_webhook_identity(self, body, headers, data):
         raise UserError(self.env._("This channel does not receive webhooks."))
 
+    def _default_webhook_events(self, body, headers, data):
+        """One delivery, one event: the channel's ``webhook_identity``."""
+        return [self._call("webhook_identity", body, headers, data)]
+
     def _store_webhook(self, body, headers, data):
-        """Store one verified webhook once, identified by its channel's
-        ``webhook_identity``; return ``(message, is_new)``."""
+        """Store a verified webhook of one event once, identified by its
+        channel's ``webhook_identity``; return ``(message, is_new)``."""
         self.ensure_one()
         identity = self._call("webhook_identity", body, headers, data)
+        return self._store_webhook_event(identity, body, headers)
+
+    def _store_webhook_event(self, event, body, headers):
+        """Store one event of a delivery on the backend it is routed to (this
+        one unless ``event["backend"]`` says otherwise): its own ``payload``
+        when the channel split the delivery, else the whole body."""
+        backend = event.get("backend") or self
+        payload = event.get("payload")
+        if payload is None:
+            payload = body
         return self.env["distribution.sync.message"]._intake(
-            self,
+            backend,
             "inbound",
-            identity.get("topic"),
-            identity["idempotency_key"],
-            body,
+            event.get("topic"),
+            event["idempotency_key"],
+            payload,
             headers=headers,
-            external_id=identity.get("external_id"),
-            api_version=identity.get("api_version"),
-            work_key=identity.get("work_key"),
+            external_id=event.get("external_id"),
+            api_version=event.get("api_version"),
+            work_key=event.get("work_key"),
         )
 
+    def _webhook_events(self, body, headers, data):
+        """The events of one delivery (``webhook_events`` of the channel).
+        An event routed to a backend that is not an active one of this
+        channel stays on this backend with a ``problem``: stored, never lost."""
+        self.ensure_one()
+        events = []
+        for event in self._call("webhook_events", body, headers, data):
+            target = event.get("backend")
+            if target and (
+                target.backend_type != self.backend_type or not target.active
+            ):
+                event = dict(
+                    event,
+                    backend=self,
+                    problem=self.env._(
+                        "This event is for %(target)s, which is not an active "
+                        "%(type)s backend.",
+                        target=target.display_name,
+                        type=self.backend_type,
+                    ),
+                )
+            events.append(event)
+        return events
+
     def _webhook_intake(self, body, headers):
-        """Store a verified webhook once and queue its job.
+        """Store each event of a verified webhook once and queue its job.
 
         Returns ``(http_status, text)``. A body that is not JSON is stored in
         ``error`` with a validation exception and still answered ``200``: a
-        redelivery would not fix it.
+        redelivery would not fix it; so is an event the channel could not
+        route (its ``problem``).
         """
         self.ensure_one()
         try:
@@ -60,23 +99,41 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
             data, invalid = json.loads(body.decode("utf-8")), None
         except (ValueError, RecursionError) as exc:
             data, invalid = None, exc
-        message, is_new = self._store_webhook(body, headers, data)
-        if not is_new:
-            return 200, "duplicate"
-        if invalid is not None:
-            message._record_failure(
-                PayloadError(
-                    self.env._("The webhook body is not valid JSON (%s).", invalid),
-                    hint=self.env._(
-                        "Ask the sender to fix its payload; this delivery cannot "
-                        "be processed."
+        events = self._webhook_events(body, headers, data)
+        created = self.env["distribution.sync.message"]
+        problems = 0
+        for event in events:
+            message, is_new = self._store_webhook_event(event, body, headers)
+            if not is_new:
+                continue
+            problem = event.get("problem")
+            if invalid is not None:
+                problem = self.env._(
+                    "The webhook body is not valid JSON (%s).", invalid
+                )
+            if problem:
+                problems += 1
+                message._record_failure(
+                    PayloadError(
+                        problem,
+                        hint=self.env._(
+                            "Ask the sender to fix its payload, or set up the "
+                            "backend it is meant for; this delivery cannot be "
+                            "processed as it is."
+                        ),
                     ),
-                ),
-                attempt=1,
-            )
+                    attempt=1,
+                )
+            else:
+                created |= message
+        created._enqueue()
+        if invalid is not None and problems:
             return 200, "stored with error: body is not JSON"
-        message._enqueue()
-        return 200, "accepted"
+        if not created and not problems:
+            return 200, "duplicate"
+        if len(events) == 1:
+            return 200, "stored with error" if problems else "accepted"
+        return 200, f"accepted {len(created)} of {len(events)} events"
 
     # --------------------------------------------------------- fetched changes
     def action_fetch_changes(self):

@@ -11,3 +11,4 @@ from . import test_queries
 from . import test_document_events
 from . import test_bad_input
 from . import test_access_rpc
+from . import test_channel_neutral

@@ -171,7 +171,10 @@ class DistributionSyncBackend(models.Model):
         """Shopify owns orders and customers' contact data; Odoo the rest."""
         return self._default_default_ownership()
 
-    def _shopify_webhook_verify(self, body, headers):
+    def _shopify_order_channel(self):
+        return True
+
+    def _shopify_webhook_verify(self, body, headers, query=None):
         secret = self._get_secret("webhook_secret")
         return bool(secret) and webhook.verify(secret, body, headers)
 
