@@ -36,6 +36,14 @@ class DistributionSyncBackend(models.Model):
       ``idempotency_key`` (required), ``external_id``, ``api_version``,
       ``work_key`` (what "the same work" means for auto-resolution); ``data``
       is the parsed JSON or ``None`` when the body is not JSON.
+    * ``_<type>_webhook_events(body, headers, data) -> list[dict]``: for
+      channels whose one delivery holds several events (default: the one
+      event of ``webhook_identity``): each an identity dict plus, optionally,
+      ``payload`` (the event's own body), ``backend`` (another backend of
+      the same channel it belongs to, e.g. by account) and ``problem`` (why
+      it cannot be processed: stored with an exception instead).
+    * ``_<type>_order_channel() -> bool``: the channel brings sales orders
+      (shipping product, confirming statuses, sale-order checks apply).
     * ``_<type>_process_message(message) -> dict``: apply one inbound message
       inside a savepoint. Raise ``core.errors.SyncError`` subclasses for
       business problems (they become exceptions), ``TransientError`` (or a
