@@ -29,6 +29,7 @@ CATEGORIES = (
     ("duplicate", "Duplicate"),
     ("reconciliation", "Reconciliation"),
     ("technical", "Technical"),
+    ("delivery", "Delivery problem"),
 )
 
 SEVERITY_BY_CATEGORY = {
@@ -39,6 +40,7 @@ SEVERITY_BY_CATEGORY = {
     "duplicate": "warning",
     "reconciliation": "error",
     "technical": "critical",
+    "delivery": "error",
 }
 
 
@@ -193,3 +195,10 @@ class DuplicateDocument(SyncError):
     """The document already exists (same external id or idempotency key)."""
 
     category = "duplicate"
+
+
+class DeliveryProblem(SyncError):
+    """The carrier reports a shipment it cannot deliver as planned (a failed
+    delivery, a return to the sender); the message is the carrier's."""
+
+    category = "delivery"

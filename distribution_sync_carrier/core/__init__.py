@@ -1,0 +1,2 @@
+"""Pure carrier logic (EasyPost, Shippo): webhooks, tracking, shipments; never
+imports odoo."""
