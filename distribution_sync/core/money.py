@@ -52,7 +52,13 @@ def _wide(*values):
     default 28 would make ``quantize`` raise ``InvalidOperation`` above about
     10^26."""
     context = getcontext().copy()
-    context.prec = max(context.prec, *(abs(value.adjusted()) + 30 for value in values))
+    context.prec = max(
+        context.prec,
+        *(
+            len(value.as_tuple().digits) + abs(value.adjusted()) + 30
+            for value in values
+        ),
+    )
     return localcontext(context)
 
 
@@ -70,7 +76,10 @@ def round_money(amount, rounding="0.01") -> Decimal:
 
 def money_equal(a, b, rounding="0.01") -> bool:
     """True when ``a - b`` rounds to zero, i.e. differs by less than half a unit."""
-    return round_money(to_decimal(a) - to_decimal(b), rounding) == 0
+    a, b = to_decimal(a), to_decimal(b)
+    with _wide(a, b):
+        delta = a - b
+    return round_money(delta, rounding) == 0
 
 
 def money_compare(a, b, rounding="0.01") -> int:

@@ -22,6 +22,7 @@ from sample_files import sample_json
 
 from distribution_sync.core import reference
 from distribution_sync.core.canonical import parse_datetime, parse_order
+from distribution_sync.core.documents import parse_invoice, parse_payment
 from distribution_sync.core.errors import SyncError
 from distribution_sync.core.money import allocate, money_compare, round_money
 from distribution_sync.core.validation import validate
@@ -97,6 +98,9 @@ PAYLOADS = [
     ("reference order/cancel", lambda d: reference.parse("order/cancel", d),
      sample_json("core/reference_order_cancel.json")),
     ("canonical order", parse_order, sample_json("core/reference_order.json")),
+    ("canonical invoice", parse_invoice, sample_json("core/reference_invoice.json")),
+    ("canonical payment", parse_payment,
+     sample_json("core/reference_payment_two_invoices.json")),
     ("shopify order", map_order, _shopify("order_discounts")),
     ("shopify edited order", map_order, _shopify("order_edited")),
     ("shopify order, presentment money",
