@@ -109,12 +109,11 @@ def clean_date(value, path):
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     match = _DATE_RE.match(value.strip()) if isinstance(value, str) else None
-    if match:
-        try:
-            return date(*(int(part) for part in match.groups()))
-        except ValueError:
-            pass
-    raise _error(path, f"{value!r} is not a date (YYYY-MM-DD).", value)
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except (AttributeError, ValueError):
+        # No match, or no such day (2026-02-30).
+        raise _error(path, f"{value!r} is not a date (YYYY-MM-DD).", value) from None
 
 
 def _choice(*allowed):

@@ -39,9 +39,10 @@ class DeliveryCarrier(models.Model):
 
     @api.depends("delivery_type")
     def _compute_can_generate_return(self):
-        super()._compute_can_generate_return()
+        res = super()._compute_can_generate_return()
         for carrier in self.filtered(lambda c: c.delivery_type == "distribution_sync"):
             carrier.can_generate_return = True
+        return res
 
     def _distribution_sync_backend(self):
         self.ensure_one()
