@@ -6,6 +6,7 @@ from odoo import api, fields, models
 
 from odoo.addons.distribution_sync.core import tracking as core_tracking
 from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
+from odoo.addons.distribution_sync.core.idempotency import body_key
 
 from ..core import easypost, shippo
 from ..core.client import EasyPostClient
@@ -163,23 +164,30 @@ class DistributionSyncBackend(models.Model):
                 raise PayloadError(self.env._("The body is not a JSON object."))
             return identity(data)
         except PayloadError:
-            from odoo.addons.distribution_sync.core.idempotency import body_key
-
             return {"topic": "invalid", "idempotency_key": body_key(body)}
 
     def _easypost_process_message(self, message):
-        return self._carrier_process_tracking(message, easypost.parse_tracker, "result")
+        return self._carrier_process_tracking(
+            message, easypost.event_identity, easypost.parse_tracker, "result"
+        )
 
     def _shippo_process_message(self, message):
-        return self._carrier_process_tracking(message, shippo.parse_track, None)
+        return self._carrier_process_tracking(
+            message, shippo.event_identity, shippo.parse_track, None
+        )
 
-    def _carrier_process_tracking(self, message, parse, key):
+    def _carrier_process_tracking(self, message, identity, parse, key):
         try:
             data = json.loads(message.payload or "")
         except ValueError as exc:
             raise PayloadError(
                 self.env._("The message body is not valid JSON: %s", exc)
             ) from exc
+        if message.topic == "invalid":
+            # Stored without an identity: say what is wrong with it.
+            if not isinstance(data, dict):
+                raise PayloadError(self.env._("The body is not a JSON object."))
+            identity(data)
         if message.topic not in TRACKER_TOPICS:
             return {
                 "state": "skipped",
