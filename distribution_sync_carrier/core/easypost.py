@@ -114,8 +114,9 @@ _FORMAT_URL_KEYS = (("PDF", "label_pdf_url"), ("ZPL", "label_zpl_url"))
 def verify_signature(secret, body: bytes, headers) -> bool:
     """True when ``X-Hmac-Signature`` (any case) is ``hmac-sha256-hex=`` and the
     hex HMAC-SHA256 of the raw ``body`` keyed with the NFKD-normalised
-    ``secret``; compared in constant time. False for an empty secret or a
-    missing header."""
+    ``secret`` (hex digits in either case; the digest decides, so a missing
+    prefix is tolerated), compared in constant time. False for an empty secret
+    or a missing header."""
     if isinstance(secret, str):
         secret = unicodedata.normalize("NFKD", secret)
     if isinstance(body, str):

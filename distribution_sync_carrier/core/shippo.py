@@ -11,6 +11,7 @@ current status object.
 """
 
 import hmac
+import json
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -52,6 +53,7 @@ SUBSTATUS_MAP = {
     ("TRANSIT", "pickup_available"): "available_for_pickup",
     ("DELIVERED", "pickup_available"): "available_for_pickup",
 }
+TRACK_EVENT = "track_updated"
 TOKEN_PARAMETER = "token"
 DEFAULT_API_URL = "https://api.goshippo.com"
 DEFAULT_TIMEOUT = 20
@@ -92,15 +94,41 @@ def _carrier(track, path, fallback):
     return carrier.lower() if carrier else None
 
 
+def _digest(body):
+    try:
+        # ASCII JSON: a lone surrogate in the body is escaped, not an error
+        dumped = json.dumps(body, sort_keys=True, default=str)
+    except ValueError as exc:  # an integer too long to write
+        raise PayloadError(f"The body cannot be read: {exc}", path="data") from None
+    return idempotency.sha256_hex(dumped)
+
+
 def event_identity(data: dict) -> dict:
     """What the intake stores with a webhook body: ``topic`` (``event``),
-    ``idempotency_key`` ``shippo:track:<carrier>:<tracking number>:<object_id
-    or status_date of tracking_status>``, ``external_id`` (the tracking
-    number) and ``work_key`` ``shippo:track:<carrier>:<tracking number>``
-    (keys hashed when very long). ``PayloadError`` when ``event`` or the
-    tracking number is missing or unusable."""
+    ``idempotency_key``, ``external_id`` and ``work_key``.
+
+    ``track_updated``: key ``shippo:track:<carrier>:<tracking number>:<object_id
+    or status_date of tracking_status>``, ``external_id`` the tracking number,
+    work key ``shippo:track:<carrier>:<tracking number>``. Other events
+    (transactions, batches: not tracking) are keyed ``shippo:<event>:<object_id
+    of data>`` (a digest of the body without one), with no external id or work
+    key. Keys are hashed when very long. ``PayloadError`` when ``event``, or the
+    tracking number of a ``track_updated``, is missing or unusable."""
     body = as_object(data, "")
     topic = required_text(body, "event", "")
+    if topic != TRACK_EVENT:
+        inner = body.get("data")
+        object_id = (
+            text(inner, "object_id", "data") if isinstance(inner, Mapping) else None
+        )
+        return {
+            "topic": topic,
+            "idempotency_key": idempotency.message_key(
+                "shippo", topic, object_id or _digest(body)
+            ),
+            "external_id": None,
+            "work_key": None,
+        }
     track, path, fallback = _track(body)
     carrier = _carrier(track, path, fallback)
     number = required_text(track, "tracking_number", path)

@@ -4,7 +4,6 @@ import json
 
 from odoo import api, fields, models
 
-from odoo.addons.distribution_sync.core import tracking as core_tracking
 from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 from odoo.addons.distribution_sync.core.idempotency import body_key
 
@@ -168,15 +167,15 @@ class DistributionSyncBackend(models.Model):
 
     def _easypost_process_message(self, message):
         return self._carrier_process_tracking(
-            message, easypost.event_identity, easypost.parse_tracker, "result"
+            message, easypost.event_identity, easypost.parse_event
         )
 
     def _shippo_process_message(self, message):
         return self._carrier_process_tracking(
-            message, shippo.event_identity, shippo.parse_track, None
+            message, shippo.event_identity, shippo.parse_track
         )
 
-    def _carrier_process_tracking(self, message, identity, parse, key):
+    def _carrier_process_tracking(self, message, identity, parse):
         try:
             data = json.loads(message.payload or "")
         except ValueError as exc:
@@ -193,9 +192,9 @@ class DistributionSyncBackend(models.Model):
                 "state": "skipped",
                 "summary": self.env._("%s events are not used.", message.topic),
             }
-        if not isinstance(data, dict):
-            raise PayloadError(self.env._("The body is not a JSON object."))
-        update = core_tracking.parse_tracking_update(parse(data[key] if key else data))
+        # The vendor's parser gives a checked canonical update and says which
+        # key of the body is wrong.
+        update = parse(data)
         picking = self.env["stock.picking"]._distribution_sync_find_tracked(
             self, update
         )

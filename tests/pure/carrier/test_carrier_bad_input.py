@@ -50,6 +50,7 @@ BAD_VALUES = {
 FEDEX = sample_json("easypost/webhook_event_tracker_updated_fedex")
 SHIPPO = sample_json("shippo/webhook_track_updated_test")
 
+
 def _select(data):
     """``select_rate`` of ``data["rates"]``: its error paths start with
     ``rates``; a body that is no object is passed as the rates."""
@@ -66,6 +67,8 @@ PARSERS = [
     ("easypost rate selection", _select, {"rates": RATES}),
     ("shippo track", shippo.parse_track, SHIPPO),
     ("shippo identity", shippo.event_identity, SHIPPO),
+    ("shippo identity, other event", shippo.event_identity,
+     {"event": "batch_created", "data": {"object_id": "b1", "status": "VALID"}}),
     ("canonical tracking update", tracking.parse_tracking_update,
      to_jsonable(easypost.parse_tracker(FEDEX["result"]))),
 ]  # fmt: skip
@@ -184,9 +187,7 @@ def test_every_leaf(parse, payload, bad):
     assert not failures, f"{len(failures)} of {count} leaves:\n" + "\n".join(failures)
 
 
-@pytest.mark.parametrize(
-    "payload", [[1, 2], 42, "body", None, True, 1.5], ids=repr
-)
+@pytest.mark.parametrize("payload", [[1, 2], 42, "body", None, True, 1.5], ids=repr)
 @pytest.mark.parametrize(
     "parse",
     [parse for _name, parse, _payload in PARSERS],

@@ -80,6 +80,32 @@ def test_a_new_status_is_a_new_message_of_the_same_work_key():
     assert one["work_key"] == two["work_key"]
 
 
+def test_other_events_are_stored_without_a_tracking_key():
+    body = {
+        "event": "transaction_created",
+        "test": True,
+        "data": {
+            "object_id": "70ae8117ee1749e393f249d5b77c45e0",
+            "status": "SUCCESS",
+            "tracking_number": "9499907123456123456781",
+            "tracking_status": "UNKNOWN",
+        },
+    }
+    assert shippo.event_identity(body) == {
+        "topic": "transaction_created",
+        "idempotency_key": "shippo:transaction_created:"
+        "70ae8117ee1749e393f249d5b77c45e0",
+        "external_id": None,
+        "work_key": None,
+    }
+    del body["data"]["object_id"]
+    digest = shippo.event_identity(body)["idempotency_key"]
+    assert digest.startswith("shippo:transaction_created:")
+    assert digest == shippo.event_identity(copy.deepcopy(body))["idempotency_key"]
+    body["data"]["status"] = "ERROR"
+    assert shippo.event_identity(body)["idempotency_key"] != digest
+
+
 @pytest.mark.parametrize(
     ("change", "path"),
     [
