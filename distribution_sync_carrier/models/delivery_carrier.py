@@ -3,6 +3,7 @@
 from odoo import api, fields, models
 
 from odoo.addons.distribution_sync.core.errors import SyncError
+from odoo.addons.distribution_sync.core.shipment import validate_shipment
 
 from ..core import easypost
 
@@ -66,7 +67,7 @@ class DeliveryCarrier(models.Model):
             request = self.env["stock.picking"]._distribution_sync_order_request(
                 order, self
             )
-            problems = easypost.validate_shipment(request)
+            problems = validate_shipment(request)
             if problems:
                 raise SyncError(" ".join(problems))
             shipment = easypost.parse_shipment(

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.distribution_sync.core import tracking as core_tracking
 from odoo.addons.distribution_sync.core.errors import SyncError, TransientError
+from odoo.addons.distribution_sync.core.shipment import validate_shipment
 
 from ..core import easypost
 from ..core.client import PostageExists
@@ -226,7 +227,7 @@ class StockPicking(models.Model):
             request = self._prepare_distribution_sync_request(
                 backend, weight, is_return, key
             )
-            for problem in easypost.validate_shipment(request):
+            for problem in validate_shipment(request):
                 if problem not in problems:
                     problems.append(problem)
             todo.append((key, package, weight, request))

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 import distribution_sync.core.errors as bare_errors
-from distribution_sync.core import canonical, idempotency, retry, signature, tracking
+from distribution_sync.core import (
+    canonical,
+    idempotency,
+    retry,
+    shipment,
+    signature,
+    tracking,
+)
 from distribution_sync_carrier.core import common, easypost, shippo
 
 CORE_DIR = Path(easypost.__file__).parent
@@ -34,7 +41,15 @@ def odoo_names(monkeypatch):
     core = types.ModuleType("odoo.addons.distribution_sync.core")
     core.__path__ = []
     monkeypatch.setitem(sys.modules, core.__name__, core)
-    for real in (canonical, bare_errors, idempotency, retry, signature, tracking):
+    for real in (
+        canonical,
+        bare_errors,
+        idempotency,
+        retry,
+        shipment,
+        signature,
+        tracking,
+    ):
         short = real.__name__.rsplit(".", 1)[1]
         copy = types.ModuleType(f"{core.__name__}.{short}")
         copy.__dict__.update(
