@@ -3,3 +3,4 @@ from . import distribution_sync_shipment
 from . import distribution_sync_tracking_event
 from . import delivery_carrier
 from . import stock_picking
+from . import distribution_sync_backend_demo

@@ -1,6 +1,7 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from odoo.addons.distribution_sync.core.errors import SyncError
 from odoo.addons.distribution_sync.core.shipment import validate_shipment
@@ -125,9 +126,12 @@ class DeliveryCarrier(models.Model):
     def distribution_sync_cancel_shipment(self, pickings):
         """Ask the carrier to refund the unused labels of ``pickings``."""
         self.ensure_one()
-        backend = self._distribution_sync_backend()
-        for picking in pickings:
-            picking._distribution_sync_refund(backend, {})
+        try:
+            backend = self._distribution_sync_backend()
+            for picking in pickings:
+                picking._distribution_sync_refund(backend, {})
+        except SyncError as exc:
+            raise UserError(str(exc)) from exc
 
     def distribution_sync_get_return_label(
         self, pickings, tracking_number=None, origin_date=None

@@ -227,7 +227,7 @@ class DistributionSyncBackend(models.Model):
         if message.topic == TOPIC_CREATE:
             return picking._distribution_sync_create_shipments(self, payload)
         if message.topic == TOPIC_BUY:
-            return picking._distribution_sync_buy(self)
+            return picking._distribution_sync_buy(self, payload)
         if message.topic == TOPIC_REFUND:
             return picking._distribution_sync_refund(self, payload)
         if message.topic == TOPIC_TRACKER:

@@ -99,9 +99,14 @@ class DistributionSyncShipment(models.Model):
     def _search_awaiting_scan(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(operator)
-        # One query, with each backend's own number of hours.
+        # One query, with each backend's own number of hours, on what is
+        # written so far in this transaction.
+        self.flush_model(
+            ["state", "is_return", "first_scan_date", "bought_date", "backend_id"]
+        )
+        self.env["distribution.sync.backend"].flush_model(["carrier_scan_hours"])
         query = SQL(
-            """
+            """(
             SELECT s.id FROM distribution_sync_shipment s
               JOIN distribution_sync_backend b ON b.id = s.backend_id
              WHERE s.state = 'bought' AND NOT COALESCE(s.is_return, false)
@@ -109,7 +114,7 @@ class DistributionSyncShipment(models.Model):
                AND s.bought_date
                    + make_interval(hours => COALESCE(b.carrier_scan_hours, 0))
                    <= %s
-            """,
+            )""",
             fields.Datetime.now(),
         )
         positive = (operator == "=") == value

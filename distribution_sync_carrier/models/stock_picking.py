@@ -74,7 +74,10 @@ class StockPicking(models.Model):
             self.carrier_id.delivery_type == "distribution_sync"
             and not self.env.context.get("distribution_sync_send")
         ):
-            backend = self.carrier_id._distribution_sync_backend()
+            try:
+                backend = self.carrier_id._distribution_sync_backend()
+            except SyncError as exc:
+                raise UserError(str(exc)) from exc
             self._distribution_sync_queue_label(backend)
             return None
         return super().send_to_shipper()
@@ -572,8 +575,10 @@ class StockPicking(models.Model):
             self.env["distribution.sync.backend"]._notify("tracking_changed", self)
             if status in core_tracking.PROBLEM_STATUSES:
                 self._distribution_sync_delivery_problem(backend, update, message)
-            if status == "delivered" and backend.carrier_invoice_on_delivery:
-                self._distribution_sync_invoice_on_delivery(backend, message)
+            if status == "delivered":
+                self._distribution_sync_delivered_after_all()
+                if backend.carrier_invoice_on_delivery:
+                    self._distribution_sync_invoice_on_delivery(backend, message)
         return self.env._(
             "%(count)s new scan(s); status %(status)s.", count=len(new), status=status
         )
@@ -588,14 +593,31 @@ class StockPicking(models.Model):
                 status=label.lower(),
                 text=update.get("message") or update.get("status_detail") or "-",
             ),
-            message=message,
+            # Not the message's: its success would close it at once. It is
+            # the picking's, until a person resolves it or the carrier
+            # delivers after all.
             record=self,
             value=update.get("tracking_code"),
             hint=self.env._(
                 "Call the customer or the carrier, then resolve this exception "
                 "with what was agreed (reship, refund or return)."
             ),
-            work_key=f"stock.picking:{self.id}:delivery",
+            work_key=self._distribution_sync_problem_key(),
+        )
+
+    def _distribution_sync_problem_key(self):
+        return f"stock.picking:{self.id}:delivery"
+
+    def _distribution_sync_delivered_after_all(self):
+        """The carrier delivered: its earlier delivery problem is over."""
+        self.env["distribution.sync.exception"].sudo().search(
+            [
+                ("state", "=", "open"),
+                ("work_key", "=", self._distribution_sync_problem_key()),
+            ]
+        )._close(
+            "resolved",
+            note=self.env._("Resolved automatically: the carrier delivered it."),
         )
 
     def _distribution_sync_invoice_on_delivery(self, backend, message):
@@ -621,9 +643,9 @@ class StockPicking(models.Model):
                     order=order.name,
                     error=exc,
                 ),
-                message=message,
                 record=order,
                 hint=self.env._("Fix the invoice, then post it by hand."),
+                work_key=f"sale.order:{order.id}:invoice_on_delivery",
             )
             return
         if invoices:
