@@ -183,6 +183,19 @@ class TestTracking(CarrierCase):
         self.receive_tracker_event(self.trk)
         self.assertEqual(len(self.open_exceptions(self.picking, "delivery")), 1)
 
+    def test_problem_stays_open_until_the_carrier_delivers(self):
+        self.fake.advance(self.trk, "failure", "Attempt 1 failed", when=self.later(1))
+        self.receive_tracker_event(self.trk)
+        exception = self.open_exceptions(self.picking, "delivery")
+        # Another scan that is no delivery: the problem is still there.
+        self.fake.advance(self.trk, "in_transit", "Back at depot", when=self.later(2))
+        self.receive_tracker_event(self.trk)
+        self.assertEqual(exception.state, "open")
+        self.fake.advance(self.trk, "delivered", "Delivered", when=self.later(3))
+        self.receive_tracker_event(self.trk)
+        self.assertEqual(exception.state, "resolved")
+        self.assertIn("delivered", exception.resolution_note)
+
     def test_normal_scans_open_no_exception(self):
         self.fake.advance(self.trk, "in_transit", "Departed", when=self.later(1))
         self.fake.advance(self.trk, "delivered", "Delivered", when=self.later(2))
