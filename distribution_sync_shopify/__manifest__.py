@@ -4,7 +4,7 @@
     "name": "Distribution Sync: Shopify",
     "summary": "Shopify order-to-cash without re-keying: orders, cancellations, "
     "refunds and customers, exactly once",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Sales/Sales",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",

@@ -1,7 +1,9 @@
-"""Canonical order form: what channel mappers produce and the Odoo importer consumes.
+"""Canonical order and refund forms: what channel mappers produce and the Odoo
+importer consumes.
 
-``parse_order`` validates and normalises such a dict; every error names the path of
-the offending key (``lines[1].quantity``) so a person can find it in the payload.
+``parse_order`` and ``parse_refund`` validate and normalise such dicts; every error
+names the path of the offending key (``lines[1].quantity``) so a person can find it
+in the payload.
 """
 
 import re
@@ -336,3 +338,62 @@ def parse_order(data: dict) -> dict:
             value=data,
         )
     return _normalise(data, "", ORDER_SPEC)
+
+
+def _not_negative(value, path):
+    number = clean_decimal(value, path)
+    if number < 0:
+        raise _error(path, f"must be zero or more, got {value!r}.", value)
+    return number
+
+
+REFUND_LINE_SPEC = {
+    "external_id": (clean_text, False, None),
+    "line_external_id": (clean_text, False, None),
+    "sku": (clean_text, False, None),
+    "name": (clean_text, False, None),
+    "quantity": (_not_negative, True, None),
+    "subtotal": (clean_decimal, True, None),
+    "total_tax": (clean_decimal, False, _ZERO),
+    "restock": (clean_bool, False, False),
+}
+
+REFUND_SPEC = {
+    "external_id": (clean_identifier, True, None),
+    "order_id": (clean_identifier, True, None),
+    "created_at": (clean_datetime, False, None),
+    "note": (clean_long_text, False, None),
+    "currency": (clean_upper, False, None),
+    "taxes_included": (clean_bool, False, False),
+    "lines": (_sub_list(_sub_object(REFUND_LINE_SPEC)), False, list),
+    "shipping": (clean_decimal, False, _ZERO),
+    "discrepancy": (clean_decimal, False, _ZERO),
+    "total": (clean_decimal, False, None),
+}
+
+
+def parse_refund(data: dict) -> dict:
+    """Validate and normalise a canonical refund (one credit note); returns a
+    new dict.
+
+    ``external_id`` (the refund) and ``order_id`` (the order's
+    ``external_id``) are required. Each of ``lines`` refunds ``quantity``
+    (0 or more, in the channel's units) of the order line whose
+    ``external_id`` is ``line_external_id`` (else the line of that ``sku``)
+    for ``subtotal``, in the order's tax mode (tax included when
+    ``taxes_included``; ``total_tax`` is its tax part); ``restock`` true
+    means the units come back to stock (a return is prepared). ``shipping``
+    is the shipping refunded, in the same tax mode. ``discrepancy`` is what
+    the channel kept (positive) or refunded on top (negative) of the lines
+    and shipping, tax included: ``total`` = lines + shipping (+ their taxes
+    unless included) - discrepancy, the amount the credit note must reach to
+    the cent (None: not checked). Amounts become ``Decimal``, ``created_at``
+    an aware UTC datetime; absent optional keys get their default; unknown
+    keys are kept untouched. Raises ``PayloadError`` naming the path.
+    """
+    if not isinstance(data, dict):
+        raise PayloadError(
+            f"The refund payload must be an object, got {type(data).__name__}.",
+            value=data,
+        )
+    return _normalise(data, "", REFUND_SPEC)

@@ -15,6 +15,7 @@ from .canonical import (
     clean_text,
     clean_upper,
     parse_order,
+    parse_refund,
 )
 from .errors import PayloadError
 from .idempotency import body_key
@@ -25,7 +26,7 @@ TOPIC_HEADER = "X-Sync-Topic"
 EVENT_ID_HEADER = "X-Sync-Event-Id"
 SIGNATURE_PREFIX = "sha256="
 
-TOPICS = ("partner/upsert", "order/upsert", "order/cancel")
+TOPICS = ("partner/upsert", "order/upsert", "order/cancel", "refund/create")
 
 PARTNER_FIELDS = {
     "name": clean_text,
@@ -101,12 +102,21 @@ def parse(topic: str, data: dict) -> dict:
     "order": parse_order(data)}``; "order/cancel" -> ``{"entity": "order",
     "action": "cancel", "external_id", "updated_at"}``; "partner/upsert" ->
     ``{"entity": "customer", "action": "upsert", "external_id", "updated_at",
-    "values"}`` where ``values`` holds only the partner keys present in the payload.
-    Unknown topics raise ``UnknownTopic``.
+    "values"}`` where ``values`` holds only the partner keys present in the payload;
+    "refund/create" -> ``{"entity": "refund", "action": "create", "external_id",
+    "refund": parse_refund(data)}``. Unknown topics raise ``UnknownTopic``.
     """
     if topic not in TOPICS:
         raise UnknownTopic(topic)
     data = _payload(data)
+    if topic == "refund/create":
+        refund = parse_refund(data)
+        return {
+            "entity": "refund",
+            "action": "create",
+            "external_id": refund["external_id"],
+            "refund": refund,
+        }
     if topic == "order/upsert":
         order = parse_order(data)
         return {

@@ -62,7 +62,21 @@ class DistributionSyncBackend(models.Model):
     * ``_<type>_on_<event>(records)``: a document event of Odoo (a delivery
       validated, stock moved, an invoice posted, a payment registered:
       ``DOCUMENT_EVENTS``), for the records of the
-      backend's company; queue the work (``_push``), do not call out.
+      backend's company; queue the work (``_push``), do not call out. Without
+      it the core's ``_default_on_<event>`` runs when there is one (stock
+      moved: the stock push of the stock verbs below).
+    * ``_<type>_stock_bindings() -> distribution.sync.binding``: the
+      bindings of the products whose stock the channel takes (external id:
+      the channel's item). With ``stock_quantities``, what makes a channel
+      take stock (``*_stock_mixin``: debounced, from a checkpoint, one
+      outbound message of ``stock_topic`` per push, sent by ``push_record``).
+    * ``_<type>_stock_quantities(bindings) -> list[dict]``: the rows to send
+      for those products, read now (JSON values, the same stock giving the
+      same list).
+    * ``_<type>_stock_ready() -> bool``: the channel is set up to take stock
+      (e.g. a location mapped; default: true); no push is queued otherwise.
+    * ``_<type>_stock_topic() -> str``: topic of the stock messages (default
+      ``inventory/set``).
     * ``_<type>_test_connection() -> str``: a short success text, or raise.
     * ``_<type>_default_ownership() -> list[dict]``: ownership rows created
       with a new backend (``entity``, ``owner``, optional ``field_name``,
@@ -87,6 +101,7 @@ class DistributionSyncBackend(models.Model):
         "distribution.sync.backend.push.mixin",
         "distribution.sync.backend.rules.mixin",
         "distribution.sync.backend.dashboard.mixin",
+        "distribution.sync.backend.stock.mixin",
     ]
     _order = "sequence, name, id"
 
@@ -308,7 +323,7 @@ class DistributionSyncBackend(models.Model):
     def _code_only_fields(self):
         """Fields only the sync itself writes: the user its jobs run as and
         how far its fetches went. Channel addons add theirs."""
-        return {"user_id", "fetch_checkpoint"}
+        return {"user_id", "fetch_checkpoint", "stock_checkpoint"}
 
     def write(self, vals):
         refused = self._code_only_fields() & set(vals)
@@ -356,8 +371,10 @@ class DistributionSyncBackend(models.Model):
     def _notify(self, event, records):
         """Tell each active backend of the records' companies whose channel
         listens to the document event ``event`` (see ``DOCUMENT_EVENTS``): its
-        ``_<type>_on_<event>(records)`` gets the records of its company, as
-        superuser, inside the transaction that made the event."""
+        ``_<type>_on_<event>(records)``, else the core's
+        ``_default_on_<event>(records)`` when there is one (it acts for the
+        channels that implement the verbs it needs), gets the records of its
+        company, as superuser, inside the transaction that made the event."""
         if event not in DOCUMENT_EVENTS:
             raise ValueError(f"Unknown document event {event!r}")
         if not records:
@@ -366,7 +383,9 @@ class DistributionSyncBackend(models.Model):
             [("company_id", "in", records.company_id.ids)], order="id"
         )
         for backend in backends:
-            handler = getattr(backend, f"_{backend.backend_type}_on_{event}", None)
+            handler = getattr(
+                backend, f"_{backend.backend_type}_on_{event}", None
+            ) or getattr(backend, f"_default_on_{event}", None)
             mine = records.filtered(lambda r, b=backend: r.company_id == b.company_id)
             if handler and mine:
                 handler(mine.sudo())

@@ -14,7 +14,8 @@ from ..core.signature import hmac_sha256_hex
 class DistributionSyncBackend(models.Model):
     """The reference channel, ``generic``: JSON webhooks signed with a hex
     HMAC-SHA256 (``X-Sync-Signature``), topics ``partner/upsert``,
-    ``order/upsert`` and ``order/cancel`` (see ``core.reference``), a REST API
+    ``order/upsert``, ``order/cancel`` and ``refund/create`` (a canonical
+    refund: a credit note, see ``core.reference``), a REST API
     at ``api_url`` (``GET /ping``, ``GET /events?since=``, ``POST /<topic>``).
 
     It is what the core's tests drive end to end and the model for channel
@@ -60,6 +61,8 @@ class DistributionSyncBackend(models.Model):
             if parsed.get("action") == "cancel":
                 return importer._cancel_sale_order(self, parsed["external_id"], message)
             return importer._import_sale_order(self, parsed["order"], message)
+        if parsed["entity"] == "refund":
+            return importer._import_credit_note(self, parsed["refund"], message)
         return self._generic_import_customer(parsed, message)
 
     def _generic_import_customer(self, parsed, message):

@@ -12,3 +12,5 @@ from . import test_document_events
 from . import test_bad_input
 from . import test_access_rpc
 from . import test_channel_neutral
+from . import test_refund
+from . import test_stock_push

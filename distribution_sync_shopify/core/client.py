@@ -161,6 +161,46 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
 }
 """
 
+FULFILLMENT_TRACKING_QUERY = """
+query FulfillmentTracking($id: ID!) {
+  fulfillment(id: $id) {
+    id
+    trackingInfo(first: 10) {
+      company
+      number
+      url
+    }
+  }
+}
+"""
+
+FULFILLMENT_TRACKING_UPDATE_MUTATION = """
+mutation FulfillmentTrackingInfoUpdate(
+  $fulfillmentId: ID!
+  $trackingInfoInput: FulfillmentTrackingInput!
+  $notifyCustomer: Boolean
+) {
+  fulfillmentTrackingInfoUpdate(
+    fulfillmentId: $fulfillmentId
+    trackingInfoInput: $trackingInfoInput
+    notifyCustomer: $notifyCustomer
+  ) {
+    fulfillment {
+      id
+      trackingInfo(first: 10) {
+        company
+        number
+        url
+      }
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+
 INVENTORY_SET_QUANTITIES_MUTATION = """
 mutation InventorySetQuantities($input: InventorySetQuantitiesInput!) {
   inventorySetQuantities(input: $input) {
@@ -848,17 +888,61 @@ class ShopifyClient:
             "lineItemsByFulfillmentOrder": groups,
             "notifyCustomer": bool(notify_customer),
         }
-        tracking_info = {
-            key: str(value).strip()
-            for key, value in (tracking or {}).items()
-            if key in ("number", "company", "url") and value and str(value).strip()
-        }
+        tracking_info = self._tracking_input(tracking)
         if tracking_info:
             fulfillment["trackingInfo"] = tracking_info
         data = self.graphql(
             FULFILLMENT_CREATE_MUTATION, {"fulfillment": fulfillment}, idempotent=False
         )
         return data.get("fulfillmentCreate")
+
+    @staticmethod
+    def _tracking_input(tracking):
+        """``{"number", "company", "url"}`` with empty values left out."""
+        return {
+            key: str(value).strip()
+            for key, value in (tracking or {}).items()
+            if key in ("number", "company", "url") and value and str(value).strip()
+        }
+
+    def fulfillment_tracking(self, fulfillment_id):
+        """The tracking Shopify has for a fulfillment (``[{"number", "url",
+        "company"}]``, one per package, possibly none), or None when Shopify
+        has no such fulfillment. ``fulfillment_id``: numeric or GraphQL id."""
+        data = self.graphql(
+            FULFILLMENT_TRACKING_QUERY, {"id": to_gid("Fulfillment", fulfillment_id)}
+        )
+        fulfillment = data.get("fulfillment")
+        if not isinstance(fulfillment, Mapping):
+            return None
+        return [
+            {key: info.get(key) for key in ("number", "url", "company")}
+            for info in fulfillment.get("trackingInfo") or ()
+            if isinstance(info, Mapping)
+        ]
+
+    def update_fulfillment_tracking(
+        self, fulfillment_id, tracking, notify_customer=False
+    ):
+        """Set a fulfillment's tracking (``{"number", "company", "url"}``,
+        empty values left out) with ``fulfillmentTrackingInfoUpdate``; returns
+        its payload (``{"fulfillment", "userErrors"}``) for the caller to
+        check with ``raise_user_errors``. Setting the same tracking again
+        changes nothing (the customer is not notified by default): retried
+        after any transient failure."""
+        tracking_input = self._tracking_input(tracking)
+        if not tracking_input.get("number"):
+            raise PayloadError("A tracking update needs a tracking number.")
+        data = self.graphql(
+            FULFILLMENT_TRACKING_UPDATE_MUTATION,
+            {
+                "fulfillmentId": to_gid("Fulfillment", fulfillment_id),
+                "trackingInfoInput": tracking_input,
+                "notifyCustomer": bool(notify_customer),
+            },
+            idempotent=True,
+        )
+        return data.get("fulfillmentTrackingInfoUpdate")
 
     def set_inventory(
         self,

@@ -1,4 +1,5 @@
-"""Shopify refund (``refunds/create`` webhook body) -> refund dict for a credit note.
+"""Shopify refund (``refunds/create`` webhook body) -> the core's canonical refund
+(``canonical.parse_refund``), which the shared importer turns into a credit note.
 
 Amounts follow the order's tax mode: with ``taxes_included`` a line ``subtotal``
 and the ``shipping`` amount include their tax (``total_tax`` / ``shipping_tax``
@@ -170,6 +171,11 @@ def _line(item, path, reader, order_lines, legacy_restock):
         if total_tax is None:
             total_tax = estimated_tax
         estimated = True
+    # Refunds made with the deprecated ``restock`` flag have no restock_type;
+    # Shopify reports them as "legacy_restock".
+    restock_type = field(item, "restock_type", path) or (
+        "legacy_restock" if legacy_restock else None
+    )
     return {
         "external_id": plain_id(item.get("id"), key_path(path, "id")),
         "line_external_id": line_id,
@@ -179,10 +185,9 @@ def _line(item, path, reader, order_lines, legacy_restock):
         "quantity": quantity,
         "subtotal": subtotal,
         "total_tax": total_tax if total_tax is not None else _ZERO,
-        # Refunds made with the deprecated ``restock`` flag have no restock_type;
-        # Shopify reports them as "legacy_restock".
-        "restock_type": field(item, "restock_type", path)
-        or ("legacy_restock" if legacy_restock else None),
+        "restock_type": restock_type,
+        # Only items returned come back to stock (a return is prepared).
+        "restock": restock_type == "return",
         "location_id": plain_id(item.get("location_id"), key_path(path, "location_id")),
         "estimated": estimated,
     }
@@ -291,14 +296,16 @@ def _datetime(refund, key):
 
 
 def map_refund(refund, order=None, *, money_set="shop", taxes_included=None):
-    """Map a Shopify refund (optionally with its order) to a refund dict.
+    """Map a Shopify refund (optionally with its order) to a canonical refund
+    (``canonical.parse_refund``'s result).
 
     ``order`` (the Shopify order, REST shape) gives the exact order and line ids,
     the currency, the tax mode and the lines to estimate from; without it
     ``taxes_included`` (default False) gives the tax mode. Keys: ``external_id``,
     ``order_id``, ``created_at``, ``processed_at``, ``note``, ``currency``,
     ``taxes_included``, ``lines`` (``line_external_id``, ``sku``, ``name``,
-    ``quantity``, ``subtotal``, ``total_tax``, ``restock_type``, ...),
+    ``quantity``, ``subtotal``, ``total_tax``, ``restock``, ``restock_type``,
+    ...),
     ``lines_subtotal``, ``lines_tax``, ``shipping``, ``shipping_tax``,
     ``shipping_source``, ``adjustments``, ``discrepancy``, ``total``,
     ``transactions_total``, ``transactions_currency``, ``restock_return``,
@@ -343,25 +350,27 @@ def map_refund(refund, order=None, *, money_set="shop", taxes_included=None):
     total = lines_subtotal + shipping - discrepancy
     if not taxes_included:
         total += lines_tax + shipping_tax
-    return {
-        "external_id": exact_id(refund, "Refund"),
-        "order_id": _order_id(refund, order),
-        "created_at": _datetime(refund, "created_at"),
-        "processed_at": _datetime(refund, "processed_at"),
-        "note": text(refund.get("note"), "note", max_length=None),
-        "currency": currency.upper() if currency else None,
-        "taxes_included": taxes_included,
-        "lines": lines,
-        "lines_subtotal": lines_subtotal,
-        "lines_tax": lines_tax,
-        "shipping": shipping,
-        "shipping_tax": shipping_tax,
-        "shipping_source": shipping_source,
-        "adjustments": adjustments,
-        "discrepancy": discrepancy,
-        "total": total,
-        "transactions_total": _transactions_total(refund),
-        "transactions_currency": _transactions_currency(refund),
-        "restock_return": any(line["restock_type"] == "return" for line in lines),
-        "estimated": any(line["estimated"] for line in lines),
-    }
+    return canonical.parse_refund(
+        {
+            "external_id": exact_id(refund, "Refund"),
+            "order_id": _order_id(refund, order),
+            "created_at": _datetime(refund, "created_at"),
+            "processed_at": _datetime(refund, "processed_at"),
+            "note": text(refund.get("note"), "note", max_length=None),
+            "currency": currency.upper() if currency else None,
+            "taxes_included": taxes_included,
+            "lines": lines,
+            "lines_subtotal": lines_subtotal,
+            "lines_tax": lines_tax,
+            "shipping": shipping,
+            "shipping_tax": shipping_tax,
+            "shipping_source": shipping_source,
+            "adjustments": adjustments,
+            "discrepancy": discrepancy,
+            "total": total,
+            "transactions_total": _transactions_total(refund),
+            "transactions_currency": _transactions_currency(refund),
+            "restock_return": any(line["restock_type"] == "return" for line in lines),
+            "estimated": any(line["estimated"] for line in lines),
+        }
+    )

@@ -3,7 +3,7 @@
 import json
 import logging
 import math
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from pathlib import Path
 
 from odoo import api, fields, models
@@ -13,12 +13,14 @@ from odoo.addons.distribution_sync.core.canonical import parse_datetime
 from odoo.addons.distribution_sync.core.errors import (
     PayloadError,
     SyncError,
+    TransientError,
 )
 from odoo.addons.distribution_sync.core.idempotency import (
     lock_key,
     message_key,
     payload_digest,
 )
+from odoo.addons.distribution_sync.core.states import FINAL_STATES
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
 from ..core.client import ShopifyClient, raise_user_errors
@@ -40,10 +42,8 @@ DRIFT_KEY_PREFIX = "drift"
 # Bindings of products to Shopify inventory items carry this external id.
 INVENTORY_ITEM_PREFIX = "gid://shopify/InventoryItem/"
 INVENTORY_TOPIC = "inventory/set"
-# How far before the stock checkpoint moves are looked for again.
-STOCK_CHECKPOINT_OVERLAP = timedelta(minutes=15)
-# Seconds the stock push waits, so that the moves of that time share one job.
-STOCK_PUSH_DELAY = 60
+FULFILLMENT_TOPIC = "fulfillments/create"
+TRACKING_TOPIC = "fulfillments/tracking"
 # Orders listed per page of a fetch: each is read in full (one REST call), and
 # one page is the work of one job.
 FETCH_PAGE_SIZE = 50
@@ -58,7 +58,12 @@ class DistributionSyncBackend(models.Model):
 
     Webhooks can be missed or delayed, so ``_shopify_fetch_changes`` (run by the
     core's fetch cron, and from a date by the import wizard) lists the orders
-    updated since the checkpoint and re-fetches each new version in full."""
+    updated since the checkpoint and re-fetches each new version in full.
+
+    Outbound: validated deliveries become fulfillments (``fulfillments/create``)
+    and later tracking updates them (``fulfillments/tracking``); stock levels
+    go out through the core's stock push (``*_stock_mixin``) with the stock
+    verbs below, one ``inventory/set`` message per push."""
 
     _inherit = "distribution.sync.backend"
 
@@ -97,18 +102,9 @@ class DistributionSyncBackend(models.Model):
         help="The Shopify locations whose available stock Odoo sets, each from "
         "the free quantity of one warehouse.",
     )
-    shopify_stock_checkpoint = fields.Datetime(
-        string="Stock pushed up to",
-        copy=False,
-        readonly=True,
-        help="The next stock push sends the products moved since then.",
-    )
 
     def _secret_fields(self):
         return super()._secret_fields() + ["shopify_access_token"]
-
-    def _code_only_fields(self):
-        return super()._code_only_fields() | {"shopify_stock_checkpoint"}
 
     def _inverse_shopify_access_token(self):
         self._inverse_secret("shopify_access_token")
@@ -353,8 +349,10 @@ class DistributionSyncBackend(models.Model):
 
     def _shopify_push_record(self, message):
         payload = json.loads(message.payload or "{}")
-        if message.topic == "fulfillments/create":
+        if message.topic == FULFILLMENT_TOPIC:
             return self._shopify_push_fulfillment(payload, message)
+        if message.topic == TRACKING_TOPIC:
+            return self._shopify_push_tracking(payload, message)
         if message.topic == INVENTORY_TOPIC:
             return self._shopify_push_inventory(payload, message)
         raise PayloadError(
@@ -466,6 +464,98 @@ class DistributionSyncBackend(models.Model):
             )
         return {"external_id": fulfillment_id, "summary": summary}
 
+    def _shopify_push_tracking(self, payload, message):
+        """Set the tracking of the Shopify fulfillment of one delivery.
+
+        The fulfillment is the one the delivery's ``fulfillments/create``
+        message made (its external id). While that message is not done, the
+        update waits (``TransientError``: retried later, the fulfillment will
+        exist); when it made none (nothing was left to fulfil in Shopify),
+        there is nothing to update: skipped. Tracking that Shopify already has
+        is not sent again, nor tracking that a newer update of the delivery
+        replaced (a retry run late must not put it back).
+        """
+        picking = (
+            self.env["stock.picking"]
+            .browse(message.res_id if message.res_model == "stock.picking" else ())
+            .exists()
+        )
+        messages = self.env["distribution.sync.message"].sudo()
+        newer = messages.search(
+            [
+                ("backend_id", "=", self.id),
+                ("direction", "=", "outbound"),
+                ("topic", "=", TRACKING_TOPIC),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("id", ">", message.id),
+                ("state", "!=", "skipped"),
+            ],
+            limit=1,
+        )
+        if picking and newer:
+            return {
+                "state": "skipped",
+                "summary": self.env._(
+                    "Superseded by the newer tracking update %s", newer.id
+                ),
+            }
+        fulfillments = messages.search(
+            [
+                ("backend_id", "=", self.id),
+                ("direction", "=", "outbound"),
+                ("topic", "=", FULFILLMENT_TOPIC),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+            ],
+            order="id",
+        )
+        if fulfillments.filtered(lambda m: m.state not in FINAL_STATES):
+            raise TransientError(
+                self.env._(
+                    "The fulfillment of %s is not in Shopify yet: its tracking "
+                    "waits for it.",
+                    payload["picking"],
+                )
+            )
+        made = fulfillments.filtered(lambda m: m.state == "done" and m.external_id)
+        if not made:
+            return {
+                "state": "skipped",
+                "summary": self.env._(
+                    "No Shopify fulfillment of %s: no tracking to update.",
+                    payload["picking"],
+                ),
+            }
+        tracking = {k: v for k, v in (payload.get("tracking") or {}).items() if v}
+        client = self._shopify_client()
+        updated = []
+        for fulfillment in made:
+            known = client.fulfillment_tracking(fulfillment.external_id)
+            if known and any(
+                all(info.get(key) == value for key, value in tracking.items())
+                for info in known
+            ):
+                continue
+            answer = client.update_fulfillment_tracking(
+                fulfillment.external_id, tracking
+            )
+            raise_user_errors(answer, "fulfillmentTrackingInfoUpdate")
+            updated.append(fulfillment.external_id)
+        if not updated:
+            summary = self.env._(
+                "Shopify already has tracking %(number)s for %(picking)s",
+                number=tracking.get("number"),
+                picking=payload["picking"],
+            )
+        else:
+            summary = self.env._(
+                "Tracking %(number)s set on fulfillment %(ids)s",
+                number=tracking.get("number"),
+                ids=", ".join(updated),
+            )
+        return {"external_id": made[-1].external_id, "summary": summary}
+
     def _shopify_push_inventory(self, quantities, message):
         """Set the available quantities of one stock push (the client sends
         them 250 per call).
@@ -479,11 +569,9 @@ class DistributionSyncBackend(models.Model):
                 self.env._("An inventory push must be a list of quantities."),
                 value=quantities,
             )
-        newer = self._shopify_inventory_messages(after=message, limit=1)
+        newer = self._stock_messages(after=message, limit=1)
         if newer:
-            fresh = self._shopify_queue_inventory(
-                self._shopify_current_quantities(quantities)
-            )
+            fresh = self._queue_stock(self._shopify_current_quantities(quantities))
             return {
                 "state": "skipped",
                 "summary": self.env._(
@@ -500,15 +588,10 @@ class DistributionSyncBackend(models.Model):
         }
 
     # ---------------------------------------------------------- document events
-    def _shopify_on_delivery_validated(self, pickings):
-        """Queue one fulfillment per validated delivery of an order of this
-        shop. Partial deliveries push what they shipped, backorders push
-        later; the same delivery is never pushed twice (idempotency key)."""
-        pickings = pickings.filtered("sale_id")
-        if not pickings:
-            return
-        # The bindings of all the orders at once, not one search per delivery.
-        external_ids = {
+    def _shopify_order_ids(self, orders):
+        """``{sale order id: Shopify order id}`` of those of ``orders`` that
+        came from this shop (one search for all of them)."""
+        return {
             binding.res_id: binding.external_id
             for binding in self.env["distribution.sync.binding"]
             .sudo()
@@ -516,48 +599,101 @@ class DistributionSyncBackend(models.Model):
                 [
                     ("backend_id", "=", self.id),
                     ("res_model", "=", "sale.order"),
-                    ("res_id", "in", pickings.sale_id.ids),
+                    ("res_id", "in", orders.ids),
                 ]
             )
         }
+
+    def _shopify_on_delivery_validated(self, pickings):
+        """Queue one fulfillment per validated delivery of an order of this
+        shop. Partial deliveries push what they shipped, backorders push
+        later; the same delivery is never pushed twice (idempotency key)."""
+        pickings = pickings.filtered("sale_id")
+        if not pickings:
+            return
+        external_ids = self._shopify_order_ids(pickings.sale_id)
         for picking in pickings:
             external_id = external_ids.get(picking.sale_id.id)
             if not external_id:
                 continue
             payload = picking._shopify_fulfillment_payload(external_id)
             if payload["lines"]:
-                self._push(picking, "fulfillments/create", payload, "shipment")
+                self._push(picking, FULFILLMENT_TOPIC, payload, "shipment")
 
-    def _shopify_on_stock_moved(self, moves):
-        """Queue this shop's stock push (one pending job gathers the moves of
-        a minute) when it has locations and Odoo owns the stock."""
-        if self.shopify_location_ids and self._ownership_matrix().may_push("stock"):
-            self._shopify_enqueue_stock_push()
+    def _shopify_on_tracking_changed(self, pickings):
+        """Queue a tracking update of the Shopify fulfillment of each done
+        delivery of an order of this shop that has a tracking number. The same
+        tracking again makes no new message (a carrier status change keeps
+        the number); tracking that comes back to an earlier value is sent
+        again (the last update's id is in the key)."""
+        pickings = pickings.filtered(
+            lambda p: (
+                p.sale_id and p.state == "done" and p.picking_type_code == "outgoing"
+            )
+        )
+        if not pickings or not self._ownership_matrix().may_push("shipment"):
+            return
+        external_ids = self._shopify_order_ids(pickings.sale_id)
+        messages = self.env["distribution.sync.message"].sudo()
+        for picking in pickings:
+            external_id = external_ids.get(picking.sale_id.id)
+            tracking = picking._distribution_sync_tracking()
+            if not external_id or not tracking.get("number"):
+                continue
+            payload = {
+                "order_id": external_id,
+                "picking": picking.name,
+                "tracking": tracking,
+            }
+            latest = messages.search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "outbound"),
+                    ("topic", "=", TRACKING_TOPIC),
+                    ("res_model", "=", picking._name),
+                    ("res_id", "=", picking.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            body = json.dumps(payload, sort_keys=True, default=str)
+            key = (
+                latest.idempotency_key
+                if latest and latest.payload == body
+                else message_key(
+                    picking._name,
+                    picking.id,
+                    TRACKING_TOPIC,
+                    payload_digest(body),
+                    latest.id or None,
+                )
+            )
+            self._push(
+                picking,
+                TRACKING_TOPIC,
+                payload,
+                "shipment",
+                key=key,
+                work_key=f"shopify:tracking:{picking.id}",
+            )
 
     # ------------------------------------------------------------------ stock
-    def _shopify_enqueue_stock_push(self):
-        """Queue the stock push of this backend in a minute; while that job is
-        pending, the moves done meanwhile queue nothing more."""
-        self.ensure_one()
-        return (
-            self._with_technical_user()
-            .with_delay(
-                channel=self._job_channel(),
-                description=self.env._("Push stock to %s", self.name),
-                identity_key=f"distribution_sync:shopify:stock:{self.id}",
-                eta=STOCK_PUSH_DELAY,
-            )
-            ._shopify_push_stock_job()
-        )
-
     def action_shopify_push_stock(self):
         """Push the stock of every bound product now (full resync)."""
         self.check_access("write")
         for backend in self:
-            backend._with_technical_user()._shopify_push_stock_job(full=True)
+            backend._with_technical_user()._push_stock_job(full=True)
         return self.action_open_messages()
 
-    def _shopify_inventory_bindings(self):
+    def _shopify_stock_ready(self):
+        """Stock goes to the mapped locations: none, no push."""
+        return bool(self.sudo().shopify_location_ids)
+
+    def _shopify_stock_topic(self):
+        return INVENTORY_TOPIC
+
+    def _shopify_stock_bindings(self):
+        """The products bound to Shopify inventory items."""
         self.ensure_one()
         return (
             self.env["distribution.sync.binding"]
@@ -598,89 +734,6 @@ class DistributionSyncBackend(models.Model):
                 )
         return quantities
 
-    def _shopify_push_stock_job(self, full=False):
-        """Turn the stock of the products moved since the checkpoint (all bound
-        products when ``full``) into one outbound ``inventory/set`` message."""
-        self.ensure_one()
-        started = fields.Datetime.now()
-        if not self._ownership_matrix().may_push("stock"):
-            return "Shopify owns the stock: nothing pushed."
-        bindings = self._shopify_inventory_bindings()
-        checkpoint = self.shopify_stock_checkpoint
-        if bindings and checkpoint and not full:
-            # A move is dated when it is validated, which can be long before
-            # its transaction commits: the last run may not have seen it.
-            # Looking back further costs nothing: the quantities are read now
-            # and the same quantities make no new push.
-            since = checkpoint - STOCK_CHECKPOINT_OVERLAP
-            # The moved products only (one grouped query, no move loaded).
-            moved = {
-                product.id
-                for (product,) in self.env["stock.move"]
-                .sudo()
-                ._read_group(
-                    [
-                        ("state", "=", "done"),
-                        ("date", ">=", since),
-                        ("product_id", "in", bindings.mapped("res_id")),
-                    ],
-                    ["product_id"],
-                )
-            }
-            bindings = bindings.filtered(lambda b: b.res_id in moved)
-        quantities = self._shopify_stock_quantities(bindings)
-        message = self._shopify_queue_inventory(quantities)
-        self.sudo().shopify_stock_checkpoint = started
-        return (
-            f"{len(quantities)} quantities in message {message.id}"
-            if message
-            else "Nothing to push."
-        )
-
-    def _shopify_inventory_messages(self, after=None, limit=None):
-        """Stock pushes of this backend, newest first (those queued after the
-        message ``after`` only); pushes skipped by hand do not count."""
-        self.ensure_one()
-        domain = [
-            ("backend_id", "=", self.id),
-            ("direction", "=", "outbound"),
-            ("topic", "=", INVENTORY_TOPIC),
-        ]
-        if after:
-            domain += [("id", ">", after.id), ("state", "!=", "skipped")]
-        return (
-            self.env["distribution.sync.message"]
-            .sudo()
-            .search(domain, order="id desc", limit=limit)
-        )
-
-    def _shopify_queue_inventory(self, quantities):
-        """One outbound ``inventory/set`` message for ``quantities`` (none for
-        an empty list; the same quantities as the last push make none)."""
-        self.ensure_one()
-        message = self.env["distribution.sync.message"]
-        if not quantities:
-            return message
-        body = json.dumps(quantities, sort_keys=True)
-        latest = self._shopify_inventory_messages(limit=1)
-        # The same quantities again make no new message; the last push's id
-        # in the key lets stock that comes back to earlier quantities be
-        # pushed again.
-        if latest and latest.payload == body:
-            key = latest.idempotency_key
-        else:
-            key = message_key(
-                "stock", self.id, payload_digest(quantities), latest.id or None
-            )
-        return self._push(
-            self,
-            INVENTORY_TOPIC,
-            quantities,
-            "stock",
-            key=key,
-            work_key=f"shopify:stock:{self.id}",
-        )
-
     def _shopify_current_quantities(self, quantities):
         """The quantities of the same items and locations as ``quantities``,
         read now (items no longer bound are left out)."""
@@ -688,7 +741,7 @@ class DistributionSyncBackend(models.Model):
         wanted = {
             (row.get("inventoryItemId"), row.get("locationId")) for row in quantities
         }
-        bindings = self._shopify_inventory_bindings().filtered(
+        bindings = self._shopify_stock_bindings().filtered(
             lambda b: b.external_id in {item for item, _location in wanted}
         )
         return [

@@ -27,20 +27,11 @@ class StockPicking(models.Model):
                     "partial": partial,
                 }
             )
-        carrier = self["carrier_id"] if "carrier_id" in self._fields else None
         return {
             "order_id": order_external_id,
             "picking": self.name,
             "lines": lines,
-            "tracking": {
-                "number": self["carrier_tracking_ref"]
-                if "carrier_tracking_ref" in self._fields
-                else None,
-                "company": carrier.name if carrier else None,
-                "url": self["carrier_tracking_url"]
-                if "carrier_tracking_url" in self._fields
-                else None,
-            },
+            "tracking": self._distribution_sync_tracking(),
         }
 
     def _shopify_shipped_quantities(self):

@@ -25,8 +25,9 @@ The operation is recognised by the query's root field; its arguments are read
 from the variables (the queries of ``core/client.py`` pass every argument as a
 variable): ``shop``, ``order { fulfillmentOrders }``, ``fulfillmentOrder {
 lineItems }``, ``orders`` (paginated, filtered on ``updated_at:>='...'``),
-``fulfillmentCreate`` and ``inventorySetQuantities``. Any other root field is
-answered with a GraphQL error, as Shopify does for an unknown field.
+``fulfillment { trackingInfo }``, ``fulfillmentCreate``,
+``fulfillmentTrackingInfoUpdate`` and ``inventorySetQuantities``. Any other root
+field is answered with a GraphQL error, as Shopify does for an unknown field.
 
 REST orders: ``add_order(..., rest_body={...})`` or ``set_rest_order(id, body)``
 store the body the REST endpoint answers (``{"order": body}``; 404 for an order
@@ -36,8 +37,11 @@ Shopify is one more ``set_rest_order`` call. REST requests are recorded with the
 operation ``"rest_order"`` and take injected failures like any other.
 
 What it records: ``requests`` (``{"path", "headers", "json", "operation",
-"status"}`` per request), ``fulfillments`` (``{"id", "status", "input"}``, the
-exact ``FulfillmentInput``), ``inventory`` (``{(inventory item gid, location
+"status"}`` per request), ``fulfillments`` (``{"id", "status", "input",
+"trackingInfo"}``: the exact ``FulfillmentInput`` and the tracking the
+fulfillment has now), ``tracking_updates`` (``{"id", "trackingInfoInput",
+"notifyCustomer"}`` per accepted tracking update; an unknown fulfillment id is a
+user error), ``inventory`` (``{(inventory item gid, location
 gid): quantity}``), ``inventory_calls`` (each ``InventorySetQuantitiesInput``)
 and ``throttled`` (the number of "Throttled" answers). Failures are injected
 with ``fail_next`` and ``fail_next_with_user_errors``; ``locations`` (a set of
@@ -62,6 +66,8 @@ DEFAULT_COSTS = {
     "fulfillmentOrders": 10,
     "fulfillmentOrder": 10,
     "fulfillmentCreate": 10,
+    "fulfillment": 1,
+    "fulfillmentTrackingInfoUpdate": 10,
     "inventorySetQuantities": 10,
     "orders": 20,
 }
@@ -168,7 +174,8 @@ class FakeShopify:
         self.shop_name = shop_name
         self.shop_domain = shop_domain
         self.requests = []  # {"path", "headers", "json", "operation", "status"}
-        self.fulfillments = []  # {"id", "status", "input"}
+        self.fulfillments = []  # {"id", "status", "input", "trackingInfo"}
+        self.tracking_updates = []  # {"id", "trackingInfoInput", "notifyCustomer"}
         self.inventory = {}  # (inventory item gid, location gid) -> quantity
         self.inventory_calls = []  # each InventorySetQuantitiesInput received
         self.throttled = 0  # "Throttled" answers given
@@ -729,15 +736,71 @@ class FakeShopify:
                 line["remainingQuantity"] for line in fulfillment_order["line_items"]
             )
             fulfillment_order["status"] = "IN_PROGRESS" if remaining else "CLOSED"
+        tracking = fulfillment.get("trackingInfo")
         record = {
             "id": gid("Fulfillment", 5000 + next(self._ids)),
             "status": "SUCCESS",
             "input": copy.deepcopy(fulfillment),
+            "trackingInfo": [self._tracking_info(tracking)] if tracking else [],
         }
         self.fulfillments.append(record)
         return {
             "fulfillmentCreate": {
                 "fulfillment": {"id": record["id"], "status": record["status"]},
+                "userErrors": [],
+            }
+        }
+
+    @staticmethod
+    def _tracking_info(tracking):
+        return {key: tracking.get(key) for key in ("number", "url", "company")}
+
+    def _find_fulfillment(self, fulfillment_id):
+        for record in self.fulfillments:
+            if record["id"] == fulfillment_id:
+                return record
+        return None
+
+    def _op_fulfillment(self, variables):
+        record = self._find_fulfillment(variables.get("id"))
+        if record is None:
+            return {"fulfillment": None}
+        return {
+            "fulfillment": {
+                "id": record["id"],
+                "trackingInfo": copy.deepcopy(record["trackingInfo"]),
+            }
+        }
+
+    def _op_fulfillmentTrackingInfoUpdate(self, variables):
+        record = self._find_fulfillment(variables.get("fulfillmentId"))
+        tracking = variables.get("trackingInfoInput") or {}
+        problems = self._take_user_errors()
+        if not problems and record is None:
+            problems = [
+                {"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}
+            ]
+        if problems:
+            return {
+                "fulfillmentTrackingInfoUpdate": {
+                    "fulfillment": None,
+                    "userErrors": problems,
+                }
+            }
+        record["trackingInfo"] = [self._tracking_info(tracking)]
+        self.tracking_updates.append(
+            {
+                "id": record["id"],
+                "trackingInfoInput": copy.deepcopy(tracking),
+                "notifyCustomer": variables.get("notifyCustomer"),
+            }
+        )
+        return {
+            "fulfillmentTrackingInfoUpdate": {
+                "fulfillment": {
+                    "id": record["id"],
+                    "trackingInfo": copy.deepcopy(record["trackingInfo"]),
+                },
                 "userErrors": [],
             }
         }

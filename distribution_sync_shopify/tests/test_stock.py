@@ -99,9 +99,7 @@ class TestShopifyStock(ShopifyCase):
 
     def stock_jobs(self, trap):
         return [
-            job
-            for job in trap.enqueued_jobs
-            if job.method_name == "_shopify_push_stock_job"
+            job for job in trap.enqueued_jobs if job.method_name == "_push_stock_job"
         ]
 
     def product_update(self, variants):
@@ -205,7 +203,7 @@ class TestShopifyStock(ShopifyCase):
         self.assertEqual(
             self.fake.inventory, {(item_gid(KETTLE_ITEM), LOCATION_GID): 5}
         )
-        self.assertTrue(self.shop.shopify_stock_checkpoint)
+        self.assertTrue(self.shop.stock_checkpoint)
 
     def test_move_committed_after_the_last_run_is_pushed(self):
         self.bind(self.kettle, KETTLE_ITEM)
@@ -213,9 +211,7 @@ class TestShopifyStock(ShopifyCase):
             self.set_stock(self.kettle, 9)
             # The last run started after the move was dated, but before its
             # transaction committed: it did not see it.
-            self.shop.shopify_stock_checkpoint = fields.Datetime.now() + timedelta(
-                minutes=1
-            )
+            self.shop.stock_checkpoint = fields.Datetime.now() + timedelta(minutes=1)
             self.perform_all(trap)
         message = self.outbound()
         self.assertEqual(len(message), 1)
@@ -263,7 +259,7 @@ class TestShopifyStock(ShopifyCase):
                 for index, product in enumerate(products)
             ]
         )
-        self.shop.shopify_stock_checkpoint = "2026-01-01 00:00:00"
+        self.shop.stock_checkpoint = "2026-01-01 00:00:00"
         with trap_jobs() as trap:
             self.shop.action_shopify_push_stock()
             self.perform_all(trap)

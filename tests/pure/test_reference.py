@@ -23,6 +23,7 @@ GOLDEN = [
     ("order/upsert", "reference_order_upsert"),
     ("order/cancel", "reference_order_cancel"),
     ("partner/upsert", "reference_partner_upsert"),
+    ("refund/create", "reference_refund_create"),
 ]
 
 
@@ -30,7 +31,7 @@ def test_header_names():
     assert SIGNATURE_HEADER == "X-Sync-Signature"
     assert TOPIC_HEADER == "X-Sync-Topic"
     assert EVENT_ID_HEADER == "X-Sync-Event-Id"
-    assert TOPICS == ("partner/upsert", "order/upsert", "order/cancel")
+    assert TOPICS == ("partner/upsert", "order/upsert", "order/cancel", "refund/create")
 
 
 def test_golden_files_cover_every_topic():
