@@ -961,21 +961,26 @@ class Tier:
     def _walkthrough(self, check, db):
         """The live-server suites, in turn, on the served database: the
         Shopify contract walk-through (``tests/walkthrough.py``), the load
-        storm (``tests/load_suite.py``) and the faults
-        (``tests/fault_suite.py``); each of their checks counts as one, and
-        their figures are printed."""
+        storm (``tests/load_suite.py``), the faults (``tests/fault_suite.py``)
+        and, with the carrier addon, the carrier walk-through
+        (``tests/carrier_walkthrough.py``); each of their checks counts as
+        one, and their figures are printed."""
         if WALKTHROUGH_ADDON not in self.addons:
             return
         # Sibling scripts, needed here only.
+        import carrier_walkthrough  # noqa: PLC0415
         import fault_suite  # noqa: PLC0415
         import load_suite  # noqa: PLC0415
         import walkthrough  # noqa: PLC0415
 
-        for label, run in (
+        suites = (
             ("walk-through", walkthrough.walk),
             ("load", load_suite.run),
             ("faults", fault_suite.run),
-        ):
+        )
+        if carrier_walkthrough.ADDON in self.addons:
+            suites += (("carrier walk-through", carrier_walkthrough.run),)
+        for label, run in suites:
             self._live_suite(check, db, label, run)
 
     def _live_suite(self, check, db, label, run):

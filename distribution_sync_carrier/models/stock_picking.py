@@ -41,6 +41,18 @@ class StockPicking(models.Model):
         "distribution.sync.shipment", "picking_id", string="Carrier shipments"
     )
 
+    def _distribution_sync_tracking(self):
+        """With a label of ours: the carrier that carries it (``UPS``, which
+        shops turn into their own tracking links) and its tracking page."""
+        tracking = super()._distribution_sync_tracking()
+        shipment = self.sudo().distribution_sync_shipment_ids.filtered(
+            lambda s: s.state == "bought" and not s.is_return
+        )[:1]
+        if shipment:
+            tracking["company"] = shipment.carrier or tracking["company"]
+            tracking["url"] = shipment.public_url or tracking["url"]
+        return tracking
+
     # ------------------------------------------------------------------ labels
     def _distribution_sync_to_label(self, backend):
         """The validated deliveries of ``self`` whose label ``backend`` buys."""

@@ -310,7 +310,7 @@ class CarrierCase(DistributionSyncCase):
         ):
             wizard = (
                 self.env["stock.backorder.confirmation"]
-                .with_context(result["context"])
+                .with_context(**result["context"])
                 .create({})
             )
             wizard.process()
@@ -349,7 +349,7 @@ class CarrierCase(DistributionSyncCase):
             values["shipping_weight"] = shipping_weight
         wizard = (
             self.env["choose.delivery.package"]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create(values)
         )
         wizard.action_put_in_pack()

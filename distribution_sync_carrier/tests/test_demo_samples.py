@@ -2,8 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -111,6 +111,21 @@ class TestDemoSamples(CarrierCase):
             trap.assert_jobs_count(0)
         self.assertEqual(self.sample_pickings(), pickings)
         self.assertEqual(self.inbound(), loaded)
+
+    def test_a_sync_manager_loads_them_a_sync_user_may_not(self):
+        manager = new_test_user(
+            self.env,
+            login="carrier_demo_manager",
+            groups="base.group_user,distribution_sync.group_distribution_sync_manager",
+        )
+        with trap_jobs() as trap, self.assertRaises(AccessError):
+            self.carrier_backend.with_user(self.sync_user).action_carrier_load_samples()
+        trap.assert_jobs_count(0)
+        self.assertFalse(self.sample_pickings())
+        with trap_jobs() as trap:
+            self.carrier_backend.with_user(manager).action_carrier_load_samples()
+            trap.assert_jobs_count(2)
+        self.assertEqual(len(self.sample_pickings()), 2)
 
     def test_refused_outside_an_easypost_sandbox(self):
         self.carrier_backend.environment = "production"

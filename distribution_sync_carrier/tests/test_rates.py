@@ -92,7 +92,7 @@ class TestRates(CarrierCase):
         action = order.action_open_delivery_wizard()
         wizard = (
             self.env[action["res_model"]]
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"carrier_id": self.delivery_method.id})
         )
         wizard.update_price()

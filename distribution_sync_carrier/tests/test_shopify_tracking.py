@@ -82,7 +82,9 @@ class TestShopifyTracking(CarrierCase, ShopifyCase):
         sent = self.shopify.tracking_updates[-1]["trackingInfoInput"]
         self.assertEqual(sent["number"], shipment.tracking_code)
         self.assertEqual(sent["url"], shipment.public_url)
-        self.assertEqual(sent["company"], self.delivery_method.name)
+        # The carrier, which Shopify turns into its own tracking link.
+        self.assertEqual(sent["company"], shipment.carrier)
+        self.assertEqual(shipment.carrier, "UPS")
         self.assertEqual(
             self.shopify.fulfillments[-1]["trackingInfo"][0]["number"],
             shipment.tracking_code,
