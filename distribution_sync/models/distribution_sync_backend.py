@@ -40,8 +40,9 @@ class DistributionSyncBackend(models.Model):
       channels whose one delivery holds several events (default: the one
       event of ``webhook_identity``): each an identity dict plus, optionally,
       ``payload`` (the event's own body), ``backend`` (another backend of
-      the same channel it belongs to, e.g. by account) and ``problem`` (why
-      it cannot be processed: stored with an exception instead).
+      the same channel it belongs to, e.g. by account), ``problem`` (why
+      it cannot be processed: stored with an exception instead) and ``skip``
+      (why nothing is to be done: stored as skipped).
     * ``_<type>_order_channel() -> bool``: the channel brings sales orders
       (shipping product, confirming statuses, sale-order checks apply).
     * ``_<type>_process_message(message) -> dict``: apply one inbound message

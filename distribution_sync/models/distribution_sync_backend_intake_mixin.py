@@ -89,7 +89,8 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         Returns ``(http_status, text)``. A body that is not JSON is stored in
         ``error`` with a validation exception and still answered ``200``: a
         redelivery would not fix it; so is an event the channel could not
-        route (its ``problem``).
+        route (its ``problem``); an event the channel says is not for
+        anybody here (its ``skip``) is stored as skipped.
         """
         self.ensure_one()
         try:
@@ -101,10 +102,18 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
             data, invalid = None, exc
         events = self._webhook_events(body, headers, data)
         created = self.env["distribution.sync.message"]
-        problems = 0
+        problems = skipped = 0
         for event in events:
             message, is_new = self._store_webhook_event(event, body, headers)
             if not is_new:
+                continue
+            if event.get("skip") and invalid is None:
+                # Kept for the record, nothing to do (e.g. an account no
+                # backend here follows).
+                message._record_success(
+                    {"state": "skipped", "summary": event["skip"]}, attempt=1
+                )
+                skipped += 1
                 continue
             problem = event.get("problem")
             if invalid is not None:
@@ -129,10 +138,16 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         created._enqueue()
         if invalid is not None and problems:
             return 200, "stored with error: body is not JSON"
-        if not created and not problems:
+        if not created and not problems and not skipped:
             return 200, "duplicate"
         if len(events) == 1:
-            return 200, "stored with error" if problems else "accepted"
+            return 200, (
+                "stored with error"
+                if problems
+                else "stored, nothing to do"
+                if skipped
+                else "accepted"
+            )
         return 200, f"accepted {len(created)} of {len(events)} events"
 
     # --------------------------------------------------------- fetched changes

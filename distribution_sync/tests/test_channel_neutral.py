@@ -26,7 +26,11 @@ def split_by_account(backend, body, headers, data):
             "payload": json.dumps(event["order"]),
             "backend": target,
         }
-        if not target:
+        if not target and event["account"] == "Elsewhere":
+            entry.update(
+                backend=backend, skip=f"Account {event['account']} is not followed."
+            )
+        elif not target:
             entry.update(
                 backend=backend,
                 problem=f"No backend for account {event['account']}.",
@@ -126,6 +130,16 @@ class TestWebhookFanOut(DistributionSyncCase, HttpCase):
         exception = self.exceptions.search([("message_id", "=", lost.id)])
         self.assertEqual(exception.category, "validation")
         self.assertIn("No backend for account Nobody", exception.name)
+
+    def test_an_event_for_nobody_here_is_stored_as_skipped(self):
+        payload = self.batch(("e1", "Test shop", "FO-1"), ("e7", "Elsewhere", "FO-7"))
+        self.assertEqual(self.post(payload), "accepted 1 of 2 events")
+        kept = self.messages.search([("external_id", "=", "FO-7")])
+        self.assertEqual(kept.state, "skipped")
+        self.assertEqual(kept.result_summary, "Account Elsewhere is not followed.")
+        self.assertFalse(self.exceptions.search([("message_id", "=", kept.id)]))
+        self.assertFalse(kept.job_uuid)
+        self.assertEqual(self.post(payload), "duplicate")
 
     def test_an_event_for_another_channel_is_kept_here(self):
         self.other.active = False
