@@ -43,6 +43,16 @@ ADDRESS_KEYS = (
 )
 
 
+def shown(value, limit=100, *, as_text=False):
+    """``repr(value)`` (``str`` when ``as_text``) cut to ``limit`` characters,
+    for messages: an int of more than 4,300 digits has no text form (Python's
+    limit: ``ValueError``)."""
+    try:
+        return (str(value) if as_text else repr(value))[:limit]
+    except ValueError:
+        return f"an integer of {value.bit_length()} bits"
+
+
 def parse_datetime(value) -> datetime:
     """Parse ISO 8601 (offset, "Z", or none meaning UTC) into an aware UTC datetime.
 
@@ -54,7 +64,9 @@ def parse_datetime(value) -> datetime:
     elif isinstance(value, str):
         match = _ISO_RE.match(value.strip())
         if not match:
-            raise PayloadError(f"{value!r} is not an ISO 8601 date-time.", value=value)
+            raise PayloadError(
+                f"{shown(value)} is not an ISO 8601 date-time.", value=shown(value)
+            )
         year, month, day, hour, minute, second, fraction, offset = match.groups()
         try:
             tzinfo = None
@@ -79,7 +91,9 @@ def parse_datetime(value) -> datetime:
                 f"{value!r} is not a valid date-time: {exc}.", value=value
             ) from exc
     else:
-        raise PayloadError(f"{value!r} is not an ISO 8601 date-time.", value=value)
+        raise PayloadError(
+            f"{shown(value)} is not an ISO 8601 date-time.", value=shown(value)
+        )
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return parsed.replace(tzinfo=timezone.utc)
     try:
@@ -148,7 +162,10 @@ def unstorable_reason(text):
 def clean_text(value, path, max_length=MAX_TEXT_LENGTH):
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _error(path, f"expected text, got {value!r}.", value)
-    text = str(value).strip()
+    try:
+        text = str(value).strip()
+    except ValueError:
+        raise _error(path, f"expected text, got {shown(value)}.") from None
     reason = unstorable_reason(text)
     if reason:
         raise _error(path, f"contains {reason}, which cannot be stored.", text)
@@ -176,10 +193,16 @@ def clean_decimal(value, path):
     try:
         number = to_decimal(value)
     except (PayloadError, TypeError, ValueError):
-        raise _error(path, f"{value!r} is not a number.", value) from None
+        raise _error(
+            path,
+            f"{shown(value)} is not a number.",
+            value if isinstance(value, str) else shown(value),
+        ) from None
     if abs(number) >= MAX_NUMBER:
         raise _error(
-            path, f"{value!r} is out of range (at most 10^12).", str(value)[:50]
+            path,
+            f"{shown(value)} is out of range (at most 10^12).",
+            shown(value, 50, as_text=True),
         )
     return number
 
@@ -194,7 +217,11 @@ def clean_datetime(value, path):
     try:
         return parse_datetime(value)
     except PayloadError:
-        raise _error(path, f"{value!r} is not an ISO 8601 date-time.", value) from None
+        raise _error(
+            path,
+            f"{shown(value)} is not an ISO 8601 date-time.",
+            value if isinstance(value, str) else shown(value),
+        ) from None
 
 
 def clean_email(value, path):

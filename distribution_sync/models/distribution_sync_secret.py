@@ -80,11 +80,22 @@ class DistributionSyncSecret(models.Model):
         return self._get_cached(backend.id, key, self._configured_keys())
 
     @api.model
+    def _get_fresh(self, backend, key):
+        """The plain secret as this transaction reads it now, past the cache of
+        this worker: for secrets another worker may just have replaced (a
+        rotated refresh token), read under a lock."""
+        return self._read(backend.id, key, self._configured_keys())
+
+    @api.model
     @ormcache("backend_id", "key", "keys")
     def _get_cached(self, backend_id, key, keys):
         # Cached per worker and key set (webhooks verify on every request);
         # every change clears the registry cache, which other workers see on
         # their next request.
+        return self._read(backend_id, key, keys)
+
+    @api.model
+    def _read(self, backend_id, key, keys):
         stored = self.sudo().search(
             [("backend_id", "=", backend_id), ("key", "=", key)], limit=1
         )

@@ -116,10 +116,16 @@ class TestStockPush(DistributionSyncCase):
                 jobs[0].identity_key, f"distribution_sync:stock:{self.backend.id}"
             )
             self.push(trap)
-            # The message's send job is queued.
-            self.assertEqual(len(trap.enqueued_jobs), 1)
-        message = self.outbound()
-        self.assertEqual(len(message), 1)
+            message = self.outbound()
+            self.assertEqual(len(message), 1)
+            # The message's send job is queued (other backends of a demo
+            # database may queue their own stock pushes meanwhile).
+            sends = [
+                job
+                for job in trap.enqueued_jobs
+                if job.method_name == "_send_job" and job.recordset == message
+            ]
+            self.assertEqual(len(sends), 1)
         self.assertEqual(
             json.loads(message.payload), [{"sku": "DS-TEST-1", "quantity": 5.0}]
         )

@@ -77,8 +77,12 @@ class TestShopifyFulfillmentTracking(ShopifyCase):
         self.tracking[picking.id] = dict(tracking)
         if "carrier_tracking_ref" in picking._fields:
             backends = type(self.env["distribution.sync.backend"])
+            # The number of the carrier's own label: a carrier addon gives it
+            # no tracker of its own (``distribution_sync_send``).
             with mock.patch.object(backends, "_notify"):
-                picking.carrier_tracking_ref = tracking["number"]
+                picking.with_context(
+                    distribution_sync_send=True
+                ).carrier_tracking_ref = tracking["number"]
 
     def tracking_changed(self, picking):
         self.env["distribution.sync.backend"]._notify("tracking_changed", picking)
