@@ -37,9 +37,9 @@ from urllib.parse import quote, urlsplit
 import requests
 
 if __name__.startswith("odoo.addons."):
-    from odoo.addons.distribution_sync.core import errors, retry
+    from odoo.addons.distribution_sync.core import errors, http, retry
 else:
-    from distribution_sync.core import errors, retry
+    from distribution_sync.core import errors, http, retry
 
 PayloadError = errors.PayloadError
 TransientError = errors.TransientError
@@ -205,31 +205,6 @@ def error_from_response(status, body, retry_after=None):
     return error
 
 
-def _names_in_chain(exc):
-    """Class names of an exception, of its causes and of urllib3's ``reason``."""
-    names, seen, stack = set(), set(), [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        names.update(cls.__name__ for cls in type(item).__mro__)
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
-        stack.extend(
-            a for a in getattr(item, "args", ()) if isinstance(a, BaseException)
-        )
-    return names
-
-
-def _never_sent(exc):
-    """True when the request surely did not reach the server (no connection)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    return bool(_names_in_chain(exc) & {"NewConnectionError", "NameResolutionError"})
-
-
 # ------------------------------------------------------------------- client
 class EasyPostClient:
     """EasyPost API client; see the module docstring. Not shared between threads."""
@@ -289,47 +264,16 @@ class EasyPostClient:
             raise self._network_error(exc, url) from exc
 
     def _network_error(self, exc, url):
-        host = urlsplit(url).netloc
-        if _never_sent(exc):
-            error = TransientError(
-                f"Cannot reach EasyPost at {host} ({type(exc).__name__}); "
-                "nothing was sent.",
-                hint="Check the API URL; " + _TRANSIENT_HINT.lower(),
-            )
-            error.maybe_applied = False
-            return error
-        if isinstance(exc, requests.exceptions.Timeout):
-            text = (
-                f"EasyPost did not answer within {self.timeout} s; the request "
-                "may have been applied (a label bought)."
-            )
-        elif isinstance(
+        return http.network_error(
             exc,
-            (
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
-        ):
-            text = (
-                f"The connection to EasyPost at {host} was lost before its answer "
-                f"({type(exc).__name__}); the request may have been applied "
-                "(a label bought)."
-            )
-        else:
-            error = PayloadError(
-                f"Cannot call EasyPost at {url}: {type(exc).__name__}",
-                hint="Check the API URL on the carrier backend.",
-            )
-            error.maybe_applied = False
-            return error
-        error = TransientError(
-            text,
-            hint="Read the shipment again before repeating the request; "
-            + _TRANSIENT_HINT.lower(),
+            url,
+            service="EasyPost",
+            timeout=self.timeout,
+            applied="the request may have been applied (a label bought)",
+            reach_hint="Check the API URL",
+            call_hint="Check the API URL on the carrier backend.",
+            repeat_hint="Read the shipment again before repeating the request",
         )
-        error.maybe_applied = True
-        return error
 
     def _call(self, method, path, payload=None, params=None):
         response = self._send(
@@ -341,17 +285,9 @@ class EasyPostClient:
                 response.content,
                 retry_after=response.headers.get("Retry-After"),
             )
-        try:
-            body = response.json()
-        except ValueError:
-            raise PayloadError(
-                f"EasyPost answered HTTP {response.status_code} with something "
-                f"that is not JSON: {(response.text or '')[:200]!r}",
-                hint="Check the API URL on the carrier backend.",
-            ) from None
-        if not isinstance(body, Mapping):
-            raise PayloadError(f"Unexpected EasyPost answer: {body!r:.200}")
-        return body
+        return http.json_object(
+            response, "EasyPost", "Check the API URL on the carrier backend."
+        )
 
     @staticmethod
     def _id(value, what):

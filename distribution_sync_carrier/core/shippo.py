@@ -32,9 +32,15 @@ from .common import (
 )
 
 if __name__.startswith("odoo.addons."):
-    from odoo.addons.distribution_sync.core import errors, idempotency, retry, tracking
+    from odoo.addons.distribution_sync.core import (
+        errors,
+        http,
+        idempotency,
+        retry,
+        tracking,
+    )
 else:
-    from distribution_sync.core import errors, idempotency, retry, tracking
+    from distribution_sync.core import errors, http, idempotency, retry, tracking
 
 TransientError = errors.TransientError
 
@@ -309,17 +315,9 @@ class ShippoClient:
                 value=status,
                 hint=hint,
             )
-        try:
-            body = response.json()
-        except ValueError:
-            raise PayloadError(
-                f"Shippo answered HTTP {status} with something that is not JSON: "
-                f"{(response.text or '')[:200]!r}",
-                hint="Check the API URL on the carrier backend.",
-            ) from None
-        if not isinstance(body, Mapping):
-            raise PayloadError(f"Unexpected Shippo answer: {body!r:.200}")
-        return body
+        return http.json_object(
+            response, "Shippo", "Check the API URL on the carrier backend."
+        )
 
     def register_track(self, carrier, tracking_number, metadata=None):
         """``POST /tracks/``: registers a tracking number for ``track_updated``

@@ -49,9 +49,9 @@ import requests
 from ._base import errors
 
 if __name__.startswith("odoo.addons."):
-    from odoo.addons.distribution_sync.core import retry
+    from odoo.addons.distribution_sync.core import http, retry
 else:
-    from distribution_sync.core import retry
+    from distribution_sync.core import http, retry
 
 _logger = logging.getLogger(__name__)
 
@@ -357,33 +357,6 @@ def _shopify_message(response):
     return message[:_MESSAGE_LIMIT]
 
 
-def _names_in_chain(exc):
-    """Class names of an exception, of its causes and of urllib3's ``reason``."""
-    names = set()
-    seen = set()
-    stack = [exc]
-    while stack:
-        item = stack.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        names.update(cls.__name__ for cls in type(item).__mro__)
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
-        stack.extend(
-            arg for arg in getattr(item, "args", ()) if isinstance(arg, BaseException)
-        )
-    return names
-
-
-def _never_sent(exc):
-    """True when the request surely did not reach Shopify (no connection made)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(exc, requests.exceptions.ConnectionError):
-        return False
-    return bool(_names_in_chain(exc) & {"NewConnectionError", "NameResolutionError"})
-
-
 class _Retry(Exception):
     """Internal: the attempt failed in a way worth repeating after ``wait``."""
 
@@ -605,7 +578,7 @@ class ShopifyClient:
                 hint="The job is retried later.",
             )
             raise _Retry(
-                None, error, kind="failure", unsafe=not _never_sent(exc)
+                None, error, kind="failure", unsafe=not http.never_sent(exc)
             ) from exc
         except (
             requests.exceptions.ConnectionError,
@@ -616,7 +589,7 @@ class ShopifyClient:
                 hint="Check the shop address; the job is retried later.",
             )
             raise _Retry(
-                None, error, kind="failure", unsafe=not _never_sent(exc)
+                None, error, kind="failure", unsafe=not http.never_sent(exc)
             ) from exc
         except requests.exceptions.RequestException as exc:
             raise PayloadError(
@@ -629,17 +602,9 @@ class ShopifyClient:
         status = response.status_code
         if status >= 400:
             self._raise_for_status(response, not_found_hint=not_found_hint)
-        try:
-            body = response.json()
-        except ValueError:
-            raise PayloadError(
-                f"Shopify answered HTTP {status} with something that is not JSON: "
-                f"{(response.text or '')[:200]!r}",
-                hint="Check the shop address (api_url).",
-            ) from None
-        if not isinstance(body, Mapping):
-            raise PayloadError(f"Unexpected Shopify answer: {body!r:.200}")
-        return body
+        return http.json_object(
+            response, "Shopify", "Check the shop address (api_url)."
+        )
 
     def _attempt(self, query, payload):
         body = self._json_answer(self._send("POST", self.url, payload))

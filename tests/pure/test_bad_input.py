@@ -18,6 +18,14 @@ import math
 from decimal import Decimal
 
 import pytest
+from leaf_sweep import (
+    LONG_TEXT,
+    MISSING,
+    label,
+    strings,
+    sweep,
+    unstorable,
+)
 from sample_files import sample_json
 
 from distribution_sync.core import reference
@@ -30,11 +38,6 @@ from distribution_sync_shopify.core import webhook
 from distribution_sync_shopify.core.customer_mapper import map_customer
 from distribution_sync_shopify.core.order_mapper import map_order
 from distribution_sync_shopify.core.refund_mapper import map_refund
-
-MISSING = object()
-
-# Not compressible (see the Odoo suite): a 100k-character text.
-LONG_TEXT = "".join(f"{index:x}" for index in range(25_000))[:100_000]
 
 BAD_VALUES = {
     "null": None,
@@ -117,63 +120,6 @@ PAYLOADS = [
 
 
 # ------------------------------------------------------------------ helpers
-def leaves(value, path=()):
-    """``(path, value)`` of every leaf; an empty list or object is a leaf."""
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from leaves(item, (*path, key))
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from leaves(item, (*path, index))
-    else:
-        yield path, value
-
-
-def label(path):
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".")
-
-
-def replaced(document, path, value):
-    """``document`` with the leaf at ``path`` replaced (or removed): only the
-    containers on the path are copied, the rest is shared."""
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    copy = list(document) if isinstance(document, list) else dict(document)
-    if not rest and value is MISSING:
-        del copy[head]
-    else:
-        copy[head] = replaced(document[head], rest, value)
-    return copy
-
-
-def strings(value):
-    """Every text in a mapped result, keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(key)
-            yield from strings(item)
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            yield from strings(item)
-
-
-def unstorable(text):
-    """Why PostgreSQL would refuse ``text``, or None."""
-    if "\x00" in text:
-        return "a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "a lone surrogate"
-    return None
-
-
 def _without_extras(result):
     """The mapped result without the extra keys a canonical order keeps as
     sent (by design)."""
@@ -226,23 +172,6 @@ def broken_promise(mapper, document, path):
     return None
 
 
-def sweep(mapper, payload, bad_value):
-    """Map ``payload`` with each leaf replaced by ``bad_value``; return the
-    failures and the number of cases."""
-    failures, count = [], 0
-    before = json.dumps(payload, sort_keys=True)
-    for path, _value in leaves(payload):
-        if not path:
-            continue
-        count += 1
-        problem = broken_promise(mapper, replaced(payload, path, bad_value), path)
-        if problem:
-            failures.append(f"{label(path)}: {problem}")
-    # Mappers read their input, never change it (the sweep shares it).
-    assert json.dumps(payload, sort_keys=True) == before
-    return failures, count
-
-
 # -------------------------------------------------------------------- tests
 def test_samples_map_cleanly():
     """The unchanged samples map without error (the sweep starts from good
@@ -260,7 +189,7 @@ def test_samples_map_cleanly():
 def test_every_leaf(mapper, payload, bad):
     """``bad`` in each leaf of ``payload`` in turn: stored data or a typed
     error naming the field."""
-    failures, count = sweep(mapper, payload, BAD_VALUES[bad])
+    failures, count = sweep(broken_promise, mapper, payload, BAD_VALUES[bad])
     assert count >= 3
     assert not failures, f"{len(failures)} of {count} leaves:\n" + "\n".join(failures)
 

@@ -8,20 +8,26 @@ datetime``), or of the object holding it. Never a ``TypeError``, ``KeyError``,
 or a lone surrogate in the result. ``validate_shipment`` never raises at all.
 """
 
-import json
 import math
 
 import pytest
 from carrier_samples import sample_json
 from carrier_shipments import RATES, REQUEST, bought
+from pure.leaf_sweep import (
+    LONG_TEXT,
+    MISSING,
+    label,
+    leaves,
+    replaced,
+    strings,
+    sweep,
+    unstorable,
+)
 
 from distribution_sync.core import tracking
 from distribution_sync.core.canonical import to_jsonable
 from distribution_sync.core.errors import PayloadError, SyncError
 from distribution_sync_carrier.core import easypost, shippo
-
-MISSING = object()
-LONG_TEXT = "".join(f"{index:x}" for index in range(25_000))[:100_000]
 
 BAD_VALUES = {
     "null": None,
@@ -74,58 +80,6 @@ PARSERS = [
 ]  # fmt: skip
 
 
-def leaves(value, path=()):
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            yield from leaves(item, (*path, key))
-    elif isinstance(value, list) and value:
-        for index, item in enumerate(value):
-            yield from leaves(item, (*path, index))
-    else:
-        yield path, value
-
-
-def label(path):
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text.lstrip(".")
-
-
-def replaced(document, path, value):
-    if not path:
-        return value
-    head, rest = path[0], path[1:]
-    copy = list(document) if isinstance(document, list) else dict(document)
-    if not rest and value is MISSING:
-        del copy[head]
-    else:
-        copy[head] = replaced(document[head], rest, value)
-    return copy
-
-
-def unstorable(text):
-    if "\x00" in text:
-        return "a NUL character"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return "a lone surrogate"
-    return None
-
-
-def strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings(key)
-            yield from strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from strings(item)
-
-
 def broken_promise(parse, document, path):
     """What is wrong with parsing ``document`` (bad at leaf ``path``), or None."""
     try:
@@ -155,21 +109,6 @@ def broken_promise(parse, document, path):
     return None
 
 
-def sweep(parse, payload, bad_value):
-    failures, count = [], 0
-    before = json.dumps(payload, sort_keys=True, default=str)
-    for path, _value in leaves(payload):
-        if not path:
-            continue
-        count += 1
-        problem = broken_promise(parse, replaced(payload, path, bad_value), path)
-        if problem:
-            failures.append(f"{label(path)}: {problem}")
-    # Parsers read their input, never change it (the sweep shares it).
-    assert json.dumps(payload, sort_keys=True, default=str) == before
-    return failures, count
-
-
 def test_samples_parse_cleanly():
     for name, parse, payload in PARSERS:
         assert broken_promise(parse, payload, ()) is None, name
@@ -182,7 +121,7 @@ def test_samples_parse_cleanly():
     ids=[name for name, _parse, _payload in PARSERS],
 )
 def test_every_leaf(parse, payload, bad):
-    failures, count = sweep(parse, payload, BAD_VALUES[bad])
+    failures, count = sweep(broken_promise, parse, payload, BAD_VALUES[bad])
     assert count >= 3
     assert not failures, f"{len(failures)} of {count} leaves:\n" + "\n".join(failures)
 

@@ -12,7 +12,9 @@ import pytest
 import distribution_sync.core.errors as bare_errors
 from distribution_sync.core import (
     canonical,
+    http,
     idempotency,
+    readers,
     retry,
     shipment,
     signature,
@@ -44,7 +46,9 @@ def odoo_names(monkeypatch):
     for real in (
         canonical,
         bare_errors,
+        http,
         idempotency,
+        readers,
         retry,
         shipment,
         signature,
@@ -76,8 +80,9 @@ def load(monkeypatch, name):
 def test_inside_odoo_the_core_addon_comes_from_odoo_addons(
     odoo_names, monkeypatch, name
 ):
-    load(monkeypatch, "common")
+    shared = load(monkeypatch, "common")
     module = load(monkeypatch, name)
+    assert shared.readers is odoo_names.readers
     assert module.tracking is odoo_names.tracking
     assert module.errors is odoo_names.errors
     assert module.errors is not bare_errors

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 import distribution_sync.core.errors as bare_errors
+import distribution_sync.core.http as bare_http
 import distribution_sync.core.retry as bare_retry
 from distribution_sync.core.errors import (
     DuplicateDocument,
@@ -712,6 +713,7 @@ def test_inside_odoo_the_core_addon_comes_from_odoo_addons(monkeypatch):
         Path(bare_errors.__file__),
     )
     core.retry = bare_retry
+    core.http = bare_http
     fake[core.__name__] = core
     for name, module in fake.items():
         monkeypatch.setitem(sys.modules, name, module)
