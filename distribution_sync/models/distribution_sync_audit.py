@@ -34,6 +34,8 @@ class DistributionSyncAudit(models.Model):
             ("unbind", "Unlink and re-import"),
             ("secret", "Secret changed"),
             ("test_connection", "Connection test"),
+            ("connect", "Connected"),
+            ("disconnect", "Disconnected"),
         ],
         required=True,
         readonly=True,

@@ -1,0 +1,4 @@
+from . import distribution_sync_backend
+from . import distribution_sync_quickbooks_exporter
+from . import distribution_sync_quickbooks_importer
+from . import account_move

@@ -1,0 +1,367 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+from odoo import models
+
+from odoo.addons.distribution_sync.core.errors import (
+    MappingMissing,
+    PayloadError,
+    SyncError,
+)
+from odoo.addons.distribution_sync.core.money import money_compare, money_equal
+
+from ..core import mappers
+from ..core.errors import DuplicateName, StaleObject
+
+ENTITY_OF = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
+
+
+def _quote(text):
+    """A value inside a QuickBooks query's single quotes."""
+    return (text or "").replace("\\", "\\\\").replace("'", "\\'")
+
+
+class DistributionSyncQuickbooksExporter(models.AbstractModel):
+    """What Odoo sends to QuickBooks: posted customer invoices and credit
+    notes, with the customers and items they need, and voids. Every create
+    carries the ``requestid`` of its Odoo record and operation; every update
+    the current ``SyncToken`` (a stale one is read again)."""
+
+    _name = "distribution.sync.quickbooks.exporter"
+    _description = "Distribution Sync: QuickBooks exporter"
+
+    def _push(self, backend, message):
+        move = message._document()
+        if not move or move._name != "account.move":
+            raise PayloadError(
+                self.env._("The invoice of %s no longer exists.", message.display_name)
+            )
+        backend = backend.with_context(
+            distribution_sync_quickbooks_round=self._refusals(message)
+        )
+        if message.topic == "invoice/void":
+            return self._void_move(backend, move)
+        return self._export_move(backend, move)
+
+    def _refusals(self, message):
+        """How many times QuickBooks refused this message's work. QuickBooks
+        answers a ``requestid`` it has seen with its first answer, a refusal
+        too: once a person fixed the cause, the retry needs new request ids;
+        a retry after a lost answer (no refusal) keeps them, and gets the
+        first answer back instead of a second object."""
+        refused = (
+            self.env["distribution.sync.exception"]
+            .sudo()
+            .search([("message_id", "=", message.id), ("category", "!=", "transient")])
+        )
+        return sum(refused.mapped("occurrence_count"))
+
+    # ---------------------------------------------------------------- lookups
+    def _binding_of(self, backend, record):
+        return (
+            self.env["distribution.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("res_model", "=", record._name),
+                    ("res_id", "=", record.id),
+                ],
+                limit=1,
+            )
+        )
+
+    def _query_one(self, client, entity, field, value):
+        if not value:
+            return None
+        found = client.query(
+            f"SELECT * FROM {entity} WHERE {field} = '{_quote(value)}'",
+            max_results=1,
+        )
+        return found[0] if found else None
+
+    # --------------------------------------------------------------- customers
+    def _prepare_customer(self, partner):
+        return {
+            "name": partner.name,
+            "email": partner.email or None,
+            "phone": partner.phone or partner.mobile or None,
+            "company": partner.commercial_company_name or None,
+            "street": partner.street or None,
+            "street2": partner.street2 or None,
+            "city": partner.city or None,
+            "state": partner.state_id.code or None,
+            "zip": partner.zip or None,
+            "country": partner.country_id.code or None,
+            "currency": (
+                partner.property_product_pricelist.currency_id.name
+                if "property_product_pricelist" in partner._fields
+                else None
+            ),
+        }
+
+    def _customer_ref(self, backend, client, partner):
+        """The QuickBooks customer of ``partner``: bound, else the customer of
+        the same display name (names are unique in QuickBooks), else a new
+        one. A name taken by a vendor or an employee gets the partner's
+        reference appended."""
+        binding = self._binding_of(backend, partner)
+        if binding:
+            return binding.external_id
+        payload = mappers.customer_payload(self._prepare_customer(partner))
+        found = self._query_one(
+            client, "Customer", "DisplayName", payload["DisplayName"]
+        )
+        if not found:
+            request_id = backend._quickbooks_request_id(partner, "create")
+            try:
+                found = client.create("Customer", payload, request_id)["Customer"]
+            except DuplicateName:
+                payload = dict(
+                    payload, DisplayName=f"{payload['DisplayName']} ({partner.id})"
+                )
+                found = (
+                    self._query_one(
+                        client, "Customer", "DisplayName", payload["DisplayName"]
+                    )
+                    or client.create(
+                        "Customer",
+                        payload,
+                        backend._quickbooks_request_id(partner, "create-renamed"),
+                    )["Customer"]
+                )
+        self.env["distribution.sync.binding"]._bind(backend, partner, found["Id"])
+        return found["Id"]
+
+    # ------------------------------------------------------------------- items
+    def _prepare_item(self, product):
+        kind = "service" if product.type == "service" else "consu"
+        if product.type == "consu" and product.is_storable:
+            kind = "product"
+        return {
+            "name": product.display_name,
+            "sku": product.default_code or None,
+            "type": kind,
+            "price": str(product.lst_price),
+            "cost": str(product.standard_price),
+        }
+
+    def _item_accounts(self, backend):
+        return {
+            "income": backend.quickbooks_income_account_ref or None,
+            "expense": backend.quickbooks_expense_account_ref or None,
+            "asset": backend.quickbooks_asset_account_ref or None,
+        }
+
+    def _item_ref(self, backend, client, product):
+        """The QuickBooks item of ``product``: bound, else by SKU, then by
+        name, else a new one (type from the Odoo product type)."""
+        binding = self._binding_of(backend, product)
+        if binding:
+            return binding.external_id
+        data = self._prepare_item(product)
+        found = self._query_one(client, "Item", "Sku", data["sku"]) or self._query_one(
+            client, "Item", "Name", data["name"]
+        )
+        if not found:
+            payload = mappers.item_payload(data, self._item_accounts(backend))
+            try:
+                found = client.create(
+                    "Item", payload, backend._quickbooks_request_id(product, "create")
+                )["Item"]
+            except DuplicateName:
+                found = self._query_one(client, "Item", "Name", payload.get("Name"))
+                if not found:
+                    raise
+        self.env["distribution.sync.binding"]._bind(backend, product, found["Id"])
+        return found["Id"]
+
+    # ------------------------------------------------------------------ taxes
+    def _tax_code(self, backend, tax):
+        """The QuickBooks tax code mapped to an Odoo tax (``tax`` mappings)."""
+        mapping = (
+            self.env["distribution.sync.mapping"]
+            .sudo()
+            .search(
+                [
+                    ("mapping_type", "=", "tax"),
+                    ("backend_id", "in", [backend.id, False]),
+                    ("tax_id", "=", tax.id),
+                ],
+                order="backend_id desc nulls last, id",
+                limit=1,
+            )
+        )
+        return mapping.external_code or None
+
+    def _prepare_refs(self, backend, client, move, invoice):
+        """What the invoice payload refers to in QuickBooks."""
+        lines = move.invoice_line_ids.filtered(
+            lambda line: line.display_type in ("product", "rounding")
+        )
+        items, tax_codes = {}, {}
+        txn_tax_code = None
+        us = move.company_id.country_id.code == "US"
+        for line in lines:
+            if line.product_id:
+                items[str(line.id)] = self._item_ref(backend, client, line.product_id)
+            elif backend.quickbooks_default_item_ref:
+                items[str(line.id)] = backend.quickbooks_default_item_ref
+            else:
+                raise MappingMissing(
+                    "product",
+                    line.name or str(line.id),
+                    hint=self.env._(
+                        "Set the QuickBooks item for lines without product on the "
+                        "backend, then retry."
+                    ),
+                )
+            for tax in line.tax_ids:
+                code = self._tax_code(backend, tax)
+                if code:
+                    tax_codes[",".join(line.tax_ids.mapped("name")).upper()] = code
+                    txn_tax_code = txn_tax_code or code
+                elif not us:
+                    raise MappingMissing("tax", tax.name)
+        currency = move.currency_id
+        company_currency = move.company_id.currency_id
+        rate = None
+        if currency != company_currency and move.amount_total:
+            rate = abs(move.amount_total_signed) / move.amount_total
+        return {
+            "customer": self._customer_ref(
+                backend, client, move.partner_id.commercial_partner_id
+            ),
+            "items": items,
+            "tax_codes": tax_codes,
+            "us": us,
+            "txn_tax_code": txn_tax_code,
+            "currency": currency.name,
+            "exchange_rate": rate and str(round(rate, 6)),
+            "terms": None,
+        }
+
+    # ---------------------------------------------------------------- invoices
+    def _export_move(self, backend, move):
+        """One QuickBooks object per posted invoice or credit note: created
+        with its ``requestid`` (a retry gets the first answer back), updated
+        with its ``SyncToken`` when Odoo posts it again. Totals are compared:
+        a difference beyond the currency's rounding is a problem to look at
+        (usually a tax mapping)."""
+        entity = ENTITY_OF.get(move.move_type)
+        if not entity or move.state != "posted":
+            return {
+                "state": "skipped",
+                "summary": self.env._("%s is no posted customer invoice.", move.name),
+            }
+        client = backend._quickbooks_client()
+        invoice = move._prepare_distribution_sync_invoice()
+        refs = self._prepare_refs(backend, client, move, invoice)
+        build = (
+            mappers.credit_memo_payload
+            if entity == "CreditMemo"
+            else mappers.invoice_payload
+        )
+        payload = build(invoice, refs)
+        binding = self._binding_of(backend, move)
+        if binding:
+            data = self._update(
+                backend, client, entity, binding.external_id, payload, move
+            )
+            verb = self.env._("updated")
+        else:
+            data = client.create(
+                entity, payload, backend._quickbooks_request_id(move, "create")
+            )[entity]
+            self.env["distribution.sync.binding"]._bind(backend, move, data["Id"])
+            verb = self.env._("created")
+        theirs = mappers.parse_invoice(
+            data, move_type="credit_note" if entity == "CreditMemo" else "invoice"
+        )
+        return {
+            "external_id": data["Id"],
+            "summary": self.env._(
+                "QuickBooks %(entity)s %(id)s %(verb)s for %(move)s (%(total)s).",
+                entity=entity,
+                id=data["Id"],
+                verb=verb,
+                move=move.name,
+                total=theirs["amount_total"],
+            ),
+            "canonical": invoice,
+            "problems": self._total_problems(move, invoice, theirs),
+        }
+
+    def _update(self, backend, client, entity, external_id, payload, move):
+        """Update with the current ``SyncToken``; a stale one (5010) is read
+        again once."""
+        for attempt in (1, 2):
+            current = client.read(entity, external_id)[entity]
+            body = dict(payload, Id=external_id, SyncToken=current["SyncToken"])
+            request_id = backend._quickbooks_request_id(
+                move, f"update:{move.write_date.isoformat()}:{current['SyncToken']}"
+            )
+            try:
+                return client.update(entity, body, request_id)[entity]
+            except StaleObject:
+                if attempt == 2:
+                    raise
+        return None
+
+    def _total_problems(self, move, ours, theirs):
+        rounding = str(move.currency_id.rounding)
+        if money_equal(ours["amount_total"], theirs["amount_total"], rounding):
+            return []
+        difference = theirs["amount_total"] - ours["amount_total"]
+        problem = SyncError(
+            self.env._(
+                "QuickBooks computed %(theirs)s for %(move)s where Odoo has "
+                "%(ours)s: %(more)s by %(difference)s.",
+                theirs=theirs["amount_total"],
+                move=move.name,
+                ours=ours["amount_total"],
+                more=self.env._("more")
+                if money_compare(difference, 0, rounding) > 0
+                else self.env._("less"),
+                difference=abs(difference),
+            ),
+            value=str(difference),
+            hint=self.env._(
+                "Usually a tax mapping: check the QuickBooks tax code mapped to "
+                "each Odoo tax of the invoice, fix the invoice in QuickBooks, then "
+                "resolve this exception."
+            ),
+        )
+        problem.record = move
+        return [problem]
+
+    def _void_move(self, backend, move):
+        """Void the QuickBooks invoice of an invoice cancelled in Odoo."""
+        binding = self._binding_of(backend, move)
+        if not binding:
+            return {
+                "state": "skipped",
+                "summary": self.env._("%s never reached QuickBooks.", move.name),
+            }
+        entity = ENTITY_OF.get(move.move_type, "Invoice")
+        client = backend._quickbooks_client()
+        for attempt in (1, 2):
+            current = client.read(entity, binding.external_id)[entity]
+            try:
+                client.void(
+                    entity,
+                    binding.external_id,
+                    current["SyncToken"],
+                    backend._quickbooks_request_id(move, "void"),
+                )
+                break
+            except StaleObject:
+                if attempt == 2:
+                    raise
+        return {
+            "external_id": binding.external_id,
+            "summary": self.env._(
+                "QuickBooks %(entity)s %(id)s voided.",
+                entity=entity,
+                id=binding.external_id,
+            ),
+        }
