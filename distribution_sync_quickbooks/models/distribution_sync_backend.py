@@ -307,6 +307,9 @@ class DistributionSyncBackend(models.Model):
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
             backend = env[self._name].browse(self.id)
+            # Bounded: a caller whose own transaction holds the row would
+            # otherwise wait for itself; the job is then retried.
+            cr.execute("SET LOCAL lock_timeout = '15s'")
             cr.execute(
                 "SELECT id FROM distribution_sync_backend WHERE id = %s FOR UPDATE",
                 [self.id],
