@@ -18,9 +18,8 @@ BACKEND_MODULE = (
 )
 
 
-class TestShopifyFulfillment(ShopifyCase):
-    """Validated deliveries become Shopify fulfillments, through the queue
-    and a local fake of the GraphQL Admin API."""
+class FulfillmentCase(ShopifyCase):
+    """A Shopify order imported from the fake Shopify, ready to ship."""
 
     def setUp(self):
         super().setUp()
@@ -44,6 +43,11 @@ class TestShopifyFulfillment(ShopifyCase):
         )
         patcher.start()
         self.addCleanup(patcher.stop)
+
+
+class TestShopifyFulfillment(FulfillmentCase):
+    """Validated deliveries become Shopify fulfillments, through the queue
+    and a local fake of the GraphQL Admin API."""
 
     def outbound(self):
         return self.messages.search(

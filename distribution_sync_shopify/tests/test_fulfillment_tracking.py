@@ -1,20 +1,11 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
-import functools
 from unittest import mock
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..core.client import ShopifyClient
-from .common import SHOPIFY_TOKEN, ShopifyCase
-from .fake_shopify import FakeShopify
+from .test_fulfillment import FulfillmentCase
 
-ORDER_ID = "6100000003001"
-KETTLE_LINE = "6200000000001"
-MUG_LINE = "6200000000002"
-BACKEND_MODULE = (
-    "odoo.addons.distribution_sync_shopify.models.distribution_sync_backend"
-)
 TRACKING = {
     "number": "1Z999AA10123456784",
     "url": "https://track.example.com/1Z999AA10123456784",
@@ -27,33 +18,13 @@ OTHER_TRACKING = {
 }
 
 
-class TestShopifyFulfillmentTracking(ShopifyCase):
+class TestShopifyFulfillmentTracking(FulfillmentCase):
     """Tracking that a carrier addon learns after a delivery was validated
     (the ``tracking_changed`` document event) reaches its Shopify
     fulfillment, once per change."""
 
     def setUp(self):
         super().setUp()
-        self.fake = FakeShopify(access_token=SHOPIFY_TOKEN, api_version="2025-07")
-        self.addCleanup(self.fake.stop)
-        self.shop.api_url = self.fake.url
-        self.fake.add_order(
-            ORDER_ID,
-            [
-                {"line_item_id": KETTLE_LINE, "sku": "DS-KETTLE", "quantity": 2},
-                {"line_item_id": MUG_LINE, "sku": "DS-MUG", "quantity": 1},
-            ],
-        )
-        message = self.receive("orders/create", "order_refundable.json")
-        self.assertEqual(message.state, "done", message.last_error)
-        self.order = self.order_of(ORDER_ID)
-        # No real waiting between retries in tests.
-        patcher = mock.patch(
-            f"{BACKEND_MODULE}.ShopifyClient",
-            functools.partial(ShopifyClient, sleep=lambda seconds: None),
-        )
-        patcher.start()
-        self.addCleanup(patcher.stop)
         # What a carrier addon knows of a delivery, as the core's tracking
         # hook answers it (stock_delivery's fields need not be installed).
         self.tracking = {}
