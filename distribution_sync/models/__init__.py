@@ -15,6 +15,7 @@ from . import distribution_sync_ownership
 from . import distribution_sync_mapping
 from . import distribution_sync_validation_rule
 from . import distribution_sync_audit
+from . import distribution_sync_request_slot
 from . import distribution_sync_document_mixin
 from . import distribution_sync_importer
 from . import sale_order

@@ -83,6 +83,11 @@ class DistributionSyncBackend(models.Model):
       with a new backend (``entity``, ``owner``, optional ``field_name``,
       ``on_conflict``).
     * ``_<type>_default_validation_rules() -> list[dict]``.
+    * ``_<type>_request_limits() -> (per_window, window_seconds,
+      at_once)``: the outside system's documented request limits (default:
+      none), kept across every worker by ``distribution.sync.request.slot``
+      when a client takes ``_request_limiter()``; the backend's own settings
+      override them.
 
     Creating or saving a backend never calls the outside system.
 
@@ -133,6 +138,22 @@ class DistributionSyncBackend(models.Model):
     api_version = fields.Char(string="API version", tracking=True)
     request_timeout = fields.Integer(
         default=20, help="Seconds before any call to the outside system gives up."
+    )
+    request_limit = fields.Integer(
+        string="Requests per window",
+        help="At most this many requests to the outside system in any window "
+        "(below), counted across every worker and server. 0: the limit the "
+        "channel documents (QuickBooks: 500 a minute).",
+    )
+    request_limit_window = fields.Integer(
+        string="Window (seconds)",
+        default=60,
+        help="Length of the sliding window of the request limit.",
+    )
+    request_limit_concurrent = fields.Integer(
+        string="Requests at once",
+        help="At most this many requests under way at the same time. 0: the "
+        "limit the channel documents (QuickBooks: 10).",
     )
     user_id = fields.Many2one(
         "res.users",
@@ -243,6 +264,25 @@ class DistributionSyncBackend(models.Model):
     def _compute_order_channel(self):
         for backend in self:
             backend.order_channel = bool(backend._call("order_channel"))
+
+    def _request_limits(self):
+        """``(per_window, window_seconds, at_once)``: the backend's settings,
+        else the channel's documented limits; 0 or ``None``: no limit."""
+        self.ensure_one()
+        per_window, window, at_once = self._call("request_limits")
+        return (
+            self.request_limit or per_window,
+            self.request_limit_window or window or 60,
+            self.request_limit_concurrent or at_once,
+        )
+
+    def _default_request_limits(self):
+        return (None, 60, None)
+
+    def _request_limiter(self):
+        """What a client enters around each request to keep this backend's
+        limits (``distribution.sync.request.slot``)."""
+        return self.env["distribution.sync.request.slot"].sudo()._limiter(self)
 
     def _default_order_channel(self):
         """Channels bring no orders unless they say so (``_<type>_order_channel``):

@@ -15,3 +15,4 @@ from . import test_channel_neutral
 from . import test_refund
 from . import test_stock_push
 from . import test_canonical_invoice
+from . import test_request_slot

@@ -36,10 +36,16 @@ Failures:
   counts as a 400. The ``intuit_tid`` response header (for Intuit support) is on
   the error and, after every answer, on the client as ``last_tid``.
 
+Limits: QuickBooks takes at most ``MAX_PER_MINUTE`` requests a minute and
+``MAX_CONCURRENT`` at once per company, across every worker. ``limiter``, when
+given, is a callable returning a context manager entered around each HTTP
+request (Odoo's keeps the requests in the database and waits for a free slot).
+
 Every call has a timeout (``timeout`` seconds). A client is not shared between
 threads.
 """
 
+import contextlib
 import hashlib
 import json
 import re
@@ -69,6 +75,9 @@ SANDBOX_API_URL = "https://sandbox-quickbooks.api.intuit.com"
 DEFAULT_TIMEOUT = 20
 MINOR_VERSION = 75
 BATCH_SIZE = 10
+# Per company (realm) and app, whatever the number of workers.
+MAX_PER_MINUTE = 500
+MAX_CONCURRENT = 10
 MAX_QUERY_RESULTS = 1000
 MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
@@ -357,6 +366,7 @@ class QuickBooksClient:
         minor_version=MINOR_VERSION,
         timeout=DEFAULT_TIMEOUT,
         session=None,
+        limiter=None,
     ):
         self.api_url = _base_url(api_url, "API URL", DEFAULT_API_URL)
         realm = str(realm_id or "").strip()
@@ -381,6 +391,7 @@ class QuickBooksClient:
         self.minor_version = minor
         self.token_provider = token_provider
         self.timeout = timeout
+        self.limiter = limiter or contextlib.nullcontext
         self.session = session if session is not None else requests.Session()
         self._own_session = session is None
         self.company_url = f"{self.api_url}/v3/company/{quote(realm, safe='')}"
@@ -407,14 +418,15 @@ class QuickBooksClient:
             "Authorization": f"Bearer {token}",
         }
         try:
-            return self.session.request(
-                method,
-                url,
-                params=params,
-                data=body.encode("utf-8") if body is not None else None,
-                headers=headers,
-                timeout=self.timeout,
-            )
+            with self.limiter():
+                return self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=body.encode("utf-8") if body is not None else None,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
         except requests.exceptions.RequestException as exc:
             raise network_error(exc, url, self.timeout, "the request") from exc
 

@@ -12,7 +12,12 @@ from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 from odoo.addons.distribution_sync.core.idempotency import body_key, payload_digest
 
 from ..core import mappers, oauth, webhook
-from ..core.client import QuickBooksClient, TokenClient
+from ..core.client import (
+    MAX_CONCURRENT,
+    MAX_PER_MINUTE,
+    QuickBooksClient,
+    TokenClient,
+)
 
 PRODUCTION_URL = "https://quickbooks.api.intuit.com"
 SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
@@ -160,6 +165,11 @@ class DistributionSyncBackend(models.Model):
             }
             for row in self._default_default_ownership()
         ]
+
+    def _quickbooks_request_limits(self):
+        """500 requests a minute and 10 at once per company, across every
+        worker (QuickBooks answers 429 beyond)."""
+        return (MAX_PER_MINUTE, 60, MAX_CONCURRENT)
 
     def _quickbooks_test_connection(self):
         info = self._quickbooks_client().read("CompanyInfo", self.quickbooks_realm_id)
@@ -395,6 +405,7 @@ class DistributionSyncBackend(models.Model):
             self.quickbooks_realm_id,
             self._quickbooks_access_token,
             timeout=self.request_timeout or 20,
+            limiter=self._request_limiter(),
         )
 
     # ---------------------------------------------------------------- connect

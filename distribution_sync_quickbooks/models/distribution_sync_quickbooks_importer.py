@@ -104,6 +104,13 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             }
         client = backend._quickbooks_client()
         payment = mappers.parse_payment(client.read("Payment", payment_id)["Payment"])
+        return self._apply_payment(backend, payment)
+
+    def _apply_payment(self, backend, payment):
+        """Register what a QuickBooks payment (``mappers.parse_payment``)
+        applies to the Odoo invoices bound to its invoices; once per payment
+        and invoice (binding ``payment:<id>:<invoice id>``)."""
+        payment_id = payment["external_id"]
         bindings = self.env["distribution.sync.binding"]
         registered, problems = [], []
         for application in payment["applications"]:

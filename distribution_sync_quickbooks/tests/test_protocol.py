@@ -1,5 +1,6 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import time
 from decimal import Decimal
 
 from odoo.tests import tagged
@@ -33,6 +34,31 @@ class TestProtocol(QuickbooksCase):
         self.assertNotEqual(first, self.qb._quickbooks_request_id(move, "void"))
         other = self.make_invoice()
         self.assertNotEqual(first, self.qb._quickbooks_request_id(other, "create"))
+
+    def test_every_request_holds_a_slot_of_the_company_limits(self):
+        self.assertEqual(self.qb._request_limits(), (500, 60, 10))
+        self.sync_invoice()
+        slots = (
+            self.env["distribution.sync.request.slot"]
+            .sudo()
+            .search([("backend_id", "=", self.qb.id)])
+        )
+        api = [r for r in self.fake.requests if r["path"].startswith("/v3/company/")]
+        self.assertEqual(len(slots), len(api))
+        self.assertTrue(all(slots.mapped("released_at")))
+
+    def test_requests_wait_for_the_window_instead_of_a_429(self):
+        # QuickBooks scaled down: 2 requests in any second. The limiter waits
+        # for room; QuickBooks never has to refuse one.
+        self.use_fake(per_minute=2, window_seconds=1)
+        self.qb.write({"request_limit": 2, "request_limit_window": 1})
+        started = time.monotonic()
+        self.sync_invoice()
+        api = [r for r in self.fake.requests if r["path"].startswith("/v3/company/")]
+        self.assertGreaterEqual(len(api), 5)
+        self.assertEqual(self.fake.throttled, 0)
+        # n requests at 2 a second take at least (n - 2) / 2 seconds.
+        self.assertGreaterEqual(time.monotonic() - started, (len(api) - 2) / 2 - 0.1)
 
     def test_throttled_create_waits_and_retries(self):
         move = self.make_invoice()

@@ -23,11 +23,11 @@ from distribution_sync.core import (
     retry,
     signature,
 )
-from distribution_sync_quickbooks.core import errors, limits, mappers, oauth, webhook
+from distribution_sync_quickbooks.core import errors, mappers, oauth, webhook
 
 CORE_DIR = Path(mappers.__file__).parent
 # Loaded in import order: the others import the readers of mappers.
-MODULES = ["mappers", "errors", "webhook", "oauth", "limits"]
+MODULES = ["mappers", "errors", "webhook", "oauth"]
 
 
 def test_pure_tier_uses_the_bare_core_addon():
@@ -36,7 +36,6 @@ def test_pure_tier_uses_the_bare_core_addon():
     assert issubclass(oauth.InvalidGrant, bare_errors.SyncError)
     assert webhook.signature is signature
     assert mappers.documents is documents
-    assert limits.MAX_PER_MINUTE == 500
     assert "odoo" not in sys.modules
 
 

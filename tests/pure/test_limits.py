@@ -1,11 +1,12 @@
-"""QuickBooks rate window: 500 requests in any 60 seconds, 10 at once."""
+"""Request limits: N requests in any sliding window, M at once (QuickBooks:
+500 a minute, 10 at once)."""
 
 import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from distribution_sync_quickbooks.core import limits
+from distribution_sync.core import limits
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
@@ -14,9 +15,7 @@ def seconds_ago(*values):
     return [NOW - timedelta(seconds=value) for value in values]
 
 
-def test_documented_limits():
-    assert limits.MAX_CONCURRENT == 10
-    assert limits.MAX_PER_MINUTE == 500
+def test_default_window_is_a_minute():
     assert limits.WINDOW_SECONDS == 60
 
 
@@ -113,3 +112,30 @@ def test_concurrency():
     assert limits.concurrency_free(9)
     assert not limits.concurrency_free(10)
     assert not limits.concurrency_free(3, max_concurrent=3)
+
+
+def test_window_of_other_length():
+    # 50 in any 6 s: the same rate as 500 a minute, on a shorter clock.
+    sent = seconds_ago(*[5 - index * 0.1 for index in range(50)])
+    assert limits.next_slot(sent, NOW, per_minute=50, window=6) == pytest.approx(1.0)
+    assert limits.next_slot(sent, NOW, per_minute=51, window=6) == 0.0
+    assert len(limits.in_window(seconds_ago(7, 5, 1), NOW, window=6)) == 2
+
+
+@pytest.mark.parametrize("window", [0, -1, True, "60"])
+def test_bad_window(window):
+    with pytest.raises((TypeError, ValueError)):
+        limits.next_slot([], NOW, window=window)
+
+
+def test_wait_before_request():
+    full = seconds_ago(*[30 - index * 0.01 for index in range(500)])
+    # The rate decides first: wait for the oldest to leave.
+    assert limits.wait_before_request(full, 0, NOW, 500, 60, 10) == pytest.approx(30)
+    # Room in the window, ten under way: look again shortly.
+    wait = limits.wait_before_request(full[:10], 10, NOW, 500, 60, 10)
+    assert wait == limits.CONCURRENCY_POLL
+    assert limits.wait_before_request(full[:10], 9, NOW, 500, 60, 10) == 0.0
+    # No limits set: go.
+    assert limits.wait_before_request(full, 99, NOW, None, 60, None) == 0.0
+    assert limits.wait_before_request(full, 99, NOW, 0, 60, 0) == 0.0
