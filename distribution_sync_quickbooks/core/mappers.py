@@ -554,6 +554,81 @@ def credit_memo_payload(invoice: dict, refs: dict) -> dict:
 
 
 # ------------------------------------------------------ QuickBooks -> Odoo
+# ---------------------------------------------------------------- payments
+MAX_PAYMENT_REFERENCE = 21
+_KIND_TXN = {kind: txn for txn, kind in LINKED_KINDS.items()}
+
+
+def payment_payload(payment: dict, refs: dict) -> dict:
+    """A QuickBooks ``Payment`` for an Odoo payment. ``payment``: ``amount``
+    (what was received), ``date``, ``currency``, ``reference`` and
+    ``applications`` ``[{"invoice_external_id", "amount", "kind"
+    ("invoice" / "credit_note")}]``; ``refs``: ``customer`` (QuickBooks
+    customer id), optional ``exchange_rate``. One line per application,
+    linked to its invoice or credit memo; the invoices less the credit memos
+    may not exceed the amount (QuickBooks keeps the rest unapplied)."""
+    payment = as_object(payment, "payment")
+    refs = as_object(refs, "refs")
+    total = amount(payment, "amount", "payment", required=True)
+    if total < 0:
+        raise invalid("payment.amount", f"{total} is negative.", str(total))
+    lines, applied = [], _ZERO
+    applications = as_list(payment.get("applications"), "payment.applications")
+    if not applications:
+        raise missing("payment.applications")
+    for index, application in enumerate(applications):
+        path = f"payment.applications[{index}]"
+        application = as_object(application, path)
+        kind = text(application, "kind", path) or "invoice"
+        if kind not in _KIND_TXN:
+            raise invalid(key_path(path, "kind"), f"{kind!r} is not applied.", kind)
+        value = amount(application, "amount", path, required=True)
+        if value <= 0:
+            raise invalid(key_path(path, "amount"), f"{value} is not positive.")
+        applied += value.copy_negate() if kind == "credit_note" else value
+        lines.append(
+            {
+                "Amount": json_number(value),
+                "LinkedTxn": [
+                    {
+                        "TxnId": required_text(
+                            application, "invoice_external_id", path
+                        ),
+                        "TxnType": _KIND_TXN[kind],
+                    }
+                ],
+            }
+        )
+    if applied > total:
+        raise invalid(
+            "payment.applications",
+            f"the invoices less the credit memos make {applied}, more than the "
+            f"payment's {total}.",
+            str(applied),
+        )
+    body = {
+        "CustomerRef": {"value": required_text(refs, "customer", "refs")},
+        "TotalAmt": json_number(total),
+        "Line": lines,
+    }
+    if payment.get("date"):
+        body["TxnDate"] = payment["date"].isoformat()
+    currency = text(payment, "currency", "payment")
+    if currency:
+        body["CurrencyRef"] = {"value": currency.upper()}
+    rate = amount(refs, "exchange_rate", "refs")
+    if rate is not None:
+        if rate <= 0:
+            raise invalid(
+                "refs.exchange_rate", f"must be more than 0, got {rate}.", str(rate)
+            )
+        body["ExchangeRate"] = json_number(rate)
+    reference = text(payment, "reference", "payment")
+    if reference:
+        body["PaymentRefNum"] = reference[:MAX_PAYMENT_REFERENCE].rstrip()
+    return body
+
+
 def _unwrap(data, names):
     """``(entity, path)`` of an entity or of an answer ``{"Invoice": {...},
     "time": ...}`` (then paths start with ``Invoice``)."""

@@ -26,6 +26,8 @@ CALLBACK_PATH = "/distribution_sync/quickbooks/oauth/callback"
 TOPIC_INVOICE = "invoice/create"
 TOPIC_CREDIT_MEMO = "creditmemo/create"
 TOPIC_VOID = "invoice/void"
+# Outbound, record: the account.payment (when Odoo owns payments).
+TOPIC_PAYMENT = "payment/create"
 # A token is refreshed this long before it expires.
 REFRESH_MARGIN = 300
 # Refresh tokens close to their end (100 days, rolling) are reported this early.
@@ -50,6 +52,10 @@ class DistributionSyncBackend(models.Model):
     items matched or created first; every create carries a ``requestid`` made
     from the database, the Odoo record and the operation, so a retry after a
     lost answer gets the first answer back instead of a second object.
+
+    When Odoo owns payments (the ownership matrix), each posted customer
+    payment becomes one QuickBooks ``Payment`` linked to the invoices it
+    settles.
 
     Inbound: webhooks (``intuit-signature``) in both shapes, one POST for any
     number of companies, each event routed to the backend of its realm; the
@@ -266,6 +272,22 @@ class DistributionSyncBackend(models.Model):
                 "invoice",
                 key=f"quickbooks:{topic}:{move.id}:{digest}",
                 work_key=f"account.move:{move.id}",
+            )
+
+    def _quickbooks_on_payment_registered(self, payments):
+        """Queue each customer payment (once) when Odoo owns payments on this
+        backend (``_push`` asks the ownership matrix); the job finds the
+        invoices it settles."""
+        if not self.quickbooks_realm_id:
+            return
+        for payment in payments:
+            self._push(
+                payment,
+                TOPIC_PAYMENT,
+                {"payment": payment.name},
+                "payment",
+                key=f"quickbooks:{TOPIC_PAYMENT}:{payment.id}",
+                work_key=f"account.payment:{payment.id}",
             )
 
     def _quickbooks_fetch_changes(self, since, cursor=None):

@@ -6,11 +6,13 @@ from odoo.addons.distribution_sync.core.errors import (
     MappingMissing,
     PayloadError,
     SyncError,
+    TransientError,
 )
 from odoo.addons.distribution_sync.core.money import money_compare, money_equal
 
 from ..core import mappers
 from ..core.errors import DuplicateName, StaleObject
+from .distribution_sync_backend import TOPIC_PAYMENT
 
 ENTITY_OF = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
 
@@ -30,17 +32,22 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
     _description = "Distribution Sync: QuickBooks exporter"
 
     def _push(self, backend, message):
-        move = message._document()
-        if not move or move._name != "account.move":
+        record = message._document()
+        expected = (
+            "account.payment" if message.topic == TOPIC_PAYMENT else "account.move"
+        )
+        if not record or record._name != expected:
             raise PayloadError(
-                self.env._("The invoice of %s no longer exists.", message.display_name)
+                self.env._("The document of %s no longer exists.", message.display_name)
             )
         backend = backend.with_context(
             distribution_sync_quickbooks_round=self._refusals(message)
         )
+        if message.topic == TOPIC_PAYMENT:
+            return self._export_payment(backend, record)
         if message.topic == "invoice/void":
-            return self._void_move(backend, move)
-        return self._export_move(backend, move)
+            return self._void_move(backend, record)
+        return self._export_move(backend, record)
 
     def _refusals(self, message):
         """How many times QuickBooks refused this message's work. QuickBooks
@@ -363,5 +370,152 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
                 "QuickBooks %(entity)s %(id)s voided.",
                 entity=entity,
                 id=binding.external_id,
+            ),
+        }
+
+    # ---------------------------------------------------------------- payments
+    def _payment_applications(self, payment):
+        """``{move: amount}`` of the customer invoices and credit notes
+        ``payment`` settles, in the payment's currency (from its
+        reconciliation; a payment without journal entry: its invoices, in
+        order, up to its amount)."""
+        applied = {}
+        if payment.move_id:
+            lines = payment.move_id.line_ids.filtered(
+                lambda line: line.account_id.account_type == "asset_receivable"
+            )
+            for partial in lines.matched_debit_ids:
+                move = partial.debit_move_id.move_id
+                applied[move] = applied.get(move, 0.0) + partial.credit_amount_currency
+            for partial in lines.matched_credit_ids:
+                move = partial.credit_move_id.move_id
+                applied[move] = applied.get(move, 0.0) + partial.debit_amount_currency
+        else:
+            left = payment.amount
+            for move in payment.invoice_ids.sorted(lambda m: (m.invoice_date, m.id)):
+                share = min(left, move.amount_total)
+                if share > 0:
+                    applied[move] = share
+                    left -= share
+        return {
+            move: amount
+            for move, amount in applied.items()
+            if move.move_type in ENTITY_OF
+        }
+
+    def _prepare_payment(self, backend, payment, applied):
+        """The canonical payment sent for ``payment``: what it applies to each
+        QuickBooks invoice (credit notes settled by it count against)."""
+        currency = payment.currency_id
+        applications = []
+        for move, amount in sorted(applied.items(), key=lambda item: item[0].id):
+            binding = self._binding_of(backend, move)
+            if not binding:
+                self._invoice_not_there(backend, move, payment)
+            applications.append(
+                {
+                    "invoice_external_id": binding.external_id,
+                    "amount": str(currency.round(amount)),
+                    "kind": "credit_note"
+                    if move.move_type == "out_refund"
+                    else "invoice",
+                }
+            )
+        return {
+            "amount": str(currency.round(payment.amount)),
+            "date": payment.date,
+            "currency": currency.name,
+            "reference": payment.memo or payment.name,
+            "applications": applications,
+        }
+
+    def _invoice_not_there(self, backend, move, payment):
+        """Raise why ``payment`` cannot be sent before ``move`` is in
+        QuickBooks: it is on its way (wait), or it will not come (fix)."""
+        pending = (
+            self.env["distribution.sync.message"]
+            .sudo()
+            .search_count(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "outbound"),
+                    ("res_model", "=", "account.move"),
+                    ("res_id", "=", move.id),
+                    ("state", "not in", ("done", "skipped", "cancelled")),
+                ]
+            )
+        )
+        if pending:
+            raise TransientError(
+                self.env._(
+                    "%(payment)s waits for %(move)s to reach QuickBooks.",
+                    payment=payment.name,
+                    move=move.name,
+                ),
+                retry_after=30,
+            )
+        raise SyncError(
+            self.env._(
+                "%(payment)s pays %(move)s, which is not in QuickBooks.",
+                payment=payment.name,
+                move=move.name,
+            ),
+            value=move.name,
+            hint=self.env._(
+                "Send the invoice to QuickBooks (or record the payment there by "
+                "hand), then retry."
+            ),
+        )
+
+    def _export_payment(self, backend, payment):
+        """One QuickBooks ``Payment`` per Odoo payment of invoices Odoo sent
+        (Odoo owns payments on this backend), created with its ``requestid``
+        and linked to those invoices."""
+        binding = self._binding_of(backend, payment)
+        if binding:
+            return {
+                "state": "skipped",
+                "external_id": binding.external_id,
+                "summary": self.env._(
+                    "%(payment)s is QuickBooks payment %(id)s already.",
+                    payment=payment.name,
+                    id=binding.external_id,
+                ),
+            }
+        applied = self._payment_applications(payment)
+        if not applied:
+            return {
+                "state": "skipped",
+                "summary": self.env._(
+                    "%s settles no customer invoice: nothing to send.", payment.name
+                ),
+            }
+        canonical = self._prepare_payment(backend, payment, applied)
+        client = backend._quickbooks_client()
+        refs = {
+            "customer": self._customer_ref(
+                backend, client, payment.partner_id.commercial_partner_id
+            )
+        }
+        company_currency = payment.company_id.currency_id
+        if payment.currency_id != company_currency and payment.amount:
+            rate = abs(payment.amount_company_currency_signed) / payment.amount
+            refs["exchange_rate"] = str(round(rate, 6))
+        data = client.create(
+            "Payment",
+            mappers.payment_payload(canonical, refs),
+            backend._quickbooks_request_id(payment, "create"),
+        )["Payment"]
+        self.env["distribution.sync.binding"]._bind(backend, payment, data["Id"])
+        return {
+            "external_id": data["Id"],
+            "canonical": canonical,
+            "summary": self.env._(
+                "QuickBooks payment %(id)s created for %(payment)s (%(amount)s on "
+                "%(moves)s).",
+                id=data["Id"],
+                payment=payment.name,
+                amount=canonical["amount"],
+                moves=", ".join(move.name for move in applied),
             ),
         }

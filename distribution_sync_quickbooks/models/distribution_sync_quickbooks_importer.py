@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_amount
 
 from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 from odoo.addons.distribution_sync.core.money import money_compare
@@ -108,42 +109,56 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
 
     def _apply_payment(self, backend, payment):
         """Register what a QuickBooks payment (``mappers.parse_payment``)
-        applies to the Odoo invoices bound to its invoices; once per payment
-        and invoice (binding ``payment:<id>:<invoice id>``)."""
+        applies to the Odoo invoices bound to its invoices: the money, once
+        per payment and invoice (binding ``payment:<id>:<invoice id>``), and
+        the credit memos it applies, as the credit note reconciled with the
+        invoice (binding of the partial reconciliation)."""
         payment_id = payment["external_id"]
         bindings = self.env["distribution.sync.binding"]
         registered, problems = [], []
+        known = []
         for application in payment["applications"]:
-            if application.get("kind", "invoice") != "invoice":
+            external_id = str(application["invoice_external_id"])
+            move = bindings._find_record(backend, "account.move", external_id)
+            if move:
+                known.append((application, external_id, move))
+            else:
+                problems.append(self._unknown_document(payment_id, application))
+        # Credit memos settle the invoices first, in the payment's order; the
+        # money pays the rest of each.
+        credits = [
+            [external_id, move, application["amount"]]
+            for application, external_id, move in known
+            if application["kind"] == "credit_note"
+        ]
+        for application, invoice_id, move in known:
+            if application["kind"] != "invoice":
                 continue
-            invoice_id = str(application["invoice_external_id"])
-            move = bindings._find_record(backend, "account.move", invoice_id)
-            if not move:
-                problems.append(
-                    _problem(
-                        self.env._(
-                            "QuickBooks payment %(payment)s pays %(amount)s on "
-                            "invoice %(invoice)s, which Odoo does not know.",
-                            payment=payment_id,
-                            amount=application["amount"],
-                            invoice=invoice_id,
-                        ),
-                        None,
-                        category="reconciliation",
-                        value=invoice_id,
-                        hint=self.env._(
-                            "Find the invoice in Odoo and bind it, or record the "
-                            "payment by hand; then resolve this exception."
-                        ),
-                    )
-                )
-                continue
+            shares, wanted = [], application["amount"]
+            for credit in credits:
+                share = min(credit[2], wanted)
+                if share > 0:
+                    shares.append((credit[0], credit[1], share))
+                    credit[2] -= share
+                    wanted -= share
             key = f"payment:{payment_id}:{invoice_id}"
-            if bindings._find(backend, "account.payment", key):
-                continue
-            odoo_payment = self._register_payment(backend, payment, application, move)
-            bindings._bind(backend, odoo_payment, key)
-            registered.append(f"{move.name} {application['amount']}")
+            if wanted > 0 and not bindings._find(backend, "account.payment", key):
+                odoo_payment = self._register_payment(
+                    backend, payment, dict(application, amount=wanted), move
+                )
+                bindings._bind(backend, odoo_payment, key)
+                registered.append(f"{move.name} {wanted}")
+            for credit_id, credit_note, share in shares:
+                key = f"payment:{payment_id}:{credit_id}:{invoice_id}"
+                if bindings._find(backend, "account.partial.reconcile", key):
+                    continue
+                try:
+                    partial = self._apply_credit(credit_note, move, share)
+                except SyncError as exc:
+                    problems.append(exc)
+                    continue
+                bindings._bind(backend, partial, key)
+                registered.append(f"{credit_note.name} → {move.name} {share}")
         return {
             "res_model": "account.move" if registered else None,
             "external_id": str(payment_id),
@@ -155,6 +170,80 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             ),
             "problems": problems,
         }
+
+    def _unknown_document(self, payment_id, application):
+        noun = (
+            self.env._("credit memo")
+            if application["kind"] == "credit_note"
+            else self.env._("invoice")
+        )
+        return _problem(
+            self.env._(
+                "QuickBooks payment %(payment)s applies %(amount)s to %(noun)s "
+                "%(invoice)s, which Odoo does not know.",
+                payment=payment_id,
+                amount=application["amount"],
+                noun=noun,
+                invoice=application["invoice_external_id"],
+            ),
+            None,
+            category="reconciliation",
+            value=str(application["invoice_external_id"]),
+            hint=self.env._(
+                "Find the document in Odoo and bind it, or record the payment by "
+                "hand; then resolve this exception."
+            ),
+        )
+
+    def _apply_credit(self, credit_note, move, amount):
+        """Reconcile ``credit_note`` with ``move`` for ``amount``, as
+        QuickBooks applied it; the new partial reconciliation. Odoo
+        reconciles what both have open: when that is not ``amount`` the
+        accountant decides (``SyncError``, a reconciliation exception)."""
+        rounding = str(move.currency_id.rounding)
+
+        def open_line(document):
+            return document.line_ids.filtered(
+                lambda line: (
+                    line.account_id.account_type == "asset_receivable"
+                    and not line.reconciled
+                )
+            )[:1]
+
+        credit_line, invoice_line = open_line(credit_note), open_line(move)
+        would = min(
+            abs(credit_line.amount_residual_currency),
+            abs(invoice_line.amount_residual_currency),
+        )
+        if (
+            not credit_line
+            or not invoice_line
+            or money_compare(would, float(amount), rounding)
+        ):
+            raise _problem(
+                self.env._(
+                    "QuickBooks applies %(amount)s of credit note %(credit)s to "
+                    "%(move)s; in Odoo %(would)s of it can be applied.",
+                    amount=format_amount(self.env, float(amount), move.currency_id),
+                    credit=credit_note.name,
+                    move=move.name,
+                    would=format_amount(
+                        self.env,
+                        would if credit_line and invoice_line else 0.0,
+                        move.currency_id,
+                    ),
+                ),
+                move,
+                category="reconciliation",
+                value=credit_note.name,
+                hint=self.env._(
+                    "Apply the credit note on the invoice by hand (its outstanding "
+                    "credits), then resolve this exception."
+                ),
+            )
+        before = invoice_line.matched_credit_ids
+        (credit_line | invoice_line).reconcile()
+        return invoice_line.matched_credit_ids - before
 
     def _register_payment(self, backend, payment, application, move):
         """The Odoo payment of one application, posted and reconciled with

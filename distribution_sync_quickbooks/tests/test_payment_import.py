@@ -157,3 +157,55 @@ class TestPaymentImport(QuickbooksCase):
         message = self.notify([("Payment", "4040", "Delete")])
         self.assertEqual(message.state, "skipped")
         self.assertFalse(self.qb_exceptions())
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentCreditMemos(QuickbooksCase):
+    """A QuickBooks payment that applies credit memos: the credit note is
+    reconciled with the invoice in Odoo, the money pays the rest."""
+
+    def setUp(self):
+        super().setUp()
+        self.invoice = self.sync_invoice()  # 21.60
+        self.credit = self.sync_invoice(
+            [(self.product, 1, 5.0, self.tax)], move_type="out_refund"
+        )  # 5.40
+
+    def test_credit_memo_and_money_settle_the_invoice(self):
+        payment_id = self.pay_in_quickbooks(
+            [(self.invoice, "21.60"), (self.credit, "5.40")], total="16.20"
+        )
+        message = self.notify([("Payment", payment_id, "Create")])
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self.invoice.payment_state, "paid")
+        self.assertEqual(self.credit.payment_state, "paid")
+        [payment] = self.payments_of(self.invoice)
+        self.assertAlmostEqual(payment.amount, 16.20)
+        self.assertFalse(self.qb_exceptions())
+        # The same notice again: nothing new.
+        message = self.notify([("Payment", payment_id, "Update")])
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(len(self.payments_of(self.invoice)), 1)
+        self.assertFalse(self.qb_exceptions())
+
+    def test_credit_memo_alone_applied_to_the_invoice(self):
+        payment_id = self.pay_in_quickbooks(
+            [(self.invoice, "5.40"), (self.credit, "5.40")], total="0"
+        )
+        message = self.notify([("Payment", payment_id, "Create")])
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertEqual(self.invoice.payment_state, "partial")
+        self.assertAlmostEqual(self.invoice.amount_residual, 16.20)
+        self.assertEqual(self.credit.payment_state, "paid")
+        self.assertFalse(self.payments_of(self.invoice))
+
+    def test_part_of_a_credit_memo_is_for_the_accountant(self):
+        payment_id = self.pay_in_quickbooks(
+            [(self.invoice, "3.00"), (self.credit, "3.00")], total="0"
+        )
+        message = self.notify([("Payment", payment_id, "Create")])
+        self.assertEqual(message.state, "done", message.last_error)
+        [exception] = self.qb_exceptions(self.invoice, category="reconciliation")
+        self.assertIn("3.00", exception.name)
+        self.assertIn(self.credit.name, exception.name)
+        self.assertEqual(self.credit.payment_state, "not_paid")

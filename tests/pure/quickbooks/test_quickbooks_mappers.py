@@ -5,6 +5,7 @@ sentences of ``invoice_differences``."""
 import copy
 import hashlib
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -883,3 +884,81 @@ def test_differences_need_canonical_invoices():
         mappers.invoice_differences({}, mappers.parse_invoice(qbo_119()))
     with pytest.raises(PayloadError):
         mappers.invoice_differences(odoo_119(), odoo_119(), rounding="0")
+
+
+# ---------------------------------------------------------- outbound payments
+def _odoo_payment(**overrides):
+    payment = {
+        "amount": "100.00",
+        "date": date(2026, 3, 2),
+        "currency": "usd",
+        "reference": "PBNK1/2026/00042 web shop",
+        "applications": [
+            {"invoice_external_id": "130", "amount": "80.00", "kind": "invoice"},
+            {"invoice_external_id": "131", "amount": "30.00", "kind": "invoice"},
+            {"invoice_external_id": "73", "amount": "10.00", "kind": "credit_note"},
+        ],
+    }
+    payment.update(overrides)
+    return payment
+
+
+def test_payment_payload_links_each_document():
+    body = mappers.payment_payload(_odoo_payment(), {"customer": "58"})
+    assert body == {
+        "CustomerRef": {"value": "58"},
+        "TotalAmt": 100,
+        "TxnDate": "2026-03-02",
+        "CurrencyRef": {"value": "USD"},
+        "PaymentRefNum": "PBNK1/2026/00042 web",
+        "Line": [
+            {
+                "Amount": 80,
+                "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}],
+            },
+            {
+                "Amount": 30,
+                "LinkedTxn": [{"TxnId": "131", "TxnType": "Invoice"}],
+            },
+            {
+                "Amount": 10,
+                "LinkedTxn": [{"TxnId": "73", "TxnType": "CreditMemo"}],
+            },
+        ],
+    }
+    # What QuickBooks reads back is the same payment.
+    parsed = mappers.parse_payment(dict(body, Id="9", UnappliedAmt=0))
+    assert [a["amount"] for a in parsed["applications"]] == [80, 30, 10]
+
+
+def test_payment_payload_exchange_rate():
+    body = mappers.payment_payload(
+        _odoo_payment(currency="EUR"), {"customer": "58", "exchange_rate": "1.0825"}
+    )
+    assert body["CurrencyRef"] == {"value": "EUR"}
+    assert body["ExchangeRate"] == 1.0825
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"applications": []},
+        {"amount": "-1"},
+        {"amount": "90.00"},  # 80 + 30 - 10 = 100 applied
+        {
+            "applications": [
+                {"invoice_external_id": "1", "amount": "0", "kind": "invoice"}
+            ]
+        },
+        {"applications": [{"invoice_external_id": "1", "amount": "5", "kind": "bill"}]},
+        {"applications": [{"amount": "5", "kind": "invoice"}]},
+    ],
+)
+def test_payment_payload_refuses(overrides):
+    with pytest.raises(PayloadError):
+        mappers.payment_payload(_odoo_payment(**overrides), {"customer": "58"})
+
+
+def test_payment_payload_needs_the_customer():
+    with pytest.raises(PayloadError):
+        mappers.payment_payload(_odoo_payment(), {})
