@@ -61,10 +61,14 @@ class DistributionSyncBackendPushMixin(models.AbstractModel):
         except ValueError as exc:
             raise PayloadError(f"{method} {url} did not answer JSON.") from exc
 
-    def _push(self, record, topic, payload, entity, key=None, work_key=None):
+    def _push(
+        self, record, topic, payload, entity, key=None, work_key=None, enqueue=True
+    ):
         """Queue one outbound message for ``record`` unless the channel owns
         ``entity``. Pushing the same content twice makes one message (the
-        default key is the record, the topic and the content's digest)."""
+        default key is the record, the topic and the content's digest).
+        ``enqueue=False`` only stores it: the caller queues it (e.g. in a
+        job shared with others)."""
         self.ensure_one()
         if not self._ownership_matrix().may_push(entity):
             return self.env["distribution.sync.message"]
@@ -80,6 +84,6 @@ class DistributionSyncBackendPushMixin(models.AbstractModel):
             res_id=record.id,
             work_key=work_key or f"{record._name}:{record.id}",
         )
-        if is_new:
+        if is_new and enqueue:
             message._enqueue()
         return message

@@ -16,6 +16,10 @@ MAX_WAIT = 60.0
 # A request never released (its worker died) stops counting as under way
 # this long after the backend's request timeout.
 LEASE_MARGIN = 10
+# A slot is taken a moment before the outside system counts the request: the
+# window is kept this much longer, so that jitter on the way never puts one
+# request too many in the system's own window.
+ARRIVAL_MARGIN = 0.5
 
 
 class DistributionSyncRequestSlot(models.Model):
@@ -61,7 +65,10 @@ class DistributionSyncRequestSlot(models.Model):
                 cr.execute(
                     "DELETE FROM distribution_sync_request_slot"
                     " WHERE backend_id = %s AND started_at < %s",
-                    [backend.id, now - timedelta(seconds=max(window, lease))],
+                    [
+                        backend.id,
+                        now - timedelta(seconds=max(window + ARRIVAL_MARGIN, lease)),
+                    ],
                 )
                 cr.execute(
                     "SELECT started_at, released_at IS NULL"
@@ -79,7 +86,7 @@ class DistributionSyncRequestSlot(models.Model):
                     running,
                     now,
                     per_window,
-                    window,
+                    window + ARRIVAL_MARGIN,
                     max_concurrent,
                 )
                 if not wait:

@@ -89,7 +89,8 @@ class TestRequestSlot(DistributionSyncCase):
     def test_a_slot_never_released_stops_counting_after_its_lease(self):
         self.env.cr.execute(
             "INSERT INTO distribution_sync_request_slot (backend_id, started_at)"
-            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC') - interval '45 seconds')",
+            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC')"
+            " - interval '45 seconds')",
             [self.backend.id],
         )
         # Its worker died 45 s ago: with a 30 s lease it is no longer under
@@ -104,7 +105,8 @@ class TestRequestSlot(DistributionSyncCase):
     def test_old_slots_are_removed(self):
         self.env.cr.execute(
             "INSERT INTO distribution_sync_request_slot (backend_id, started_at)"
-            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC') - interval '2 hours')",
+            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC')"
+            " - interval '2 hours')",
             [self.backend.id],
         )
         self._take(per_window=5)

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 from odoo.addons.distribution_sync.core.idempotency import body_key, payload_digest
+from odoo.addons.distribution_sync.core.states import FINAL_STATES
 
 from ..core import mappers, oauth, webhook
 from ..core.client import (
@@ -28,6 +29,9 @@ TOPIC_CREDIT_MEMO = "creditmemo/create"
 TOPIC_VOID = "invoice/void"
 # Outbound, record: the account.payment (when Odoo owns payments).
 TOPIC_PAYMENT = "payment/create"
+# The bulk send: invoices per click, and per job (one batch request each).
+BULK_LIMIT = 2000
+BULK_JOB_SIZE = 10
 # A token is refreshed this long before it expires.
 REFRESH_MARGIN = 300
 # Refresh tokens close to their end (100 days, rolling) are reported this early.
@@ -253,26 +257,108 @@ class DistributionSyncBackend(models.Model):
         if not self.quickbooks_realm_id:
             return
         for move in moves:
-            topic = (
-                TOPIC_CREDIT_MEMO if move.move_type == "out_refund" else TOPIC_INVOICE
+            self._quickbooks_move_message(move)
+
+    def _quickbooks_move_message(self, move, enqueue=True):
+        """The outbound message of a posted invoice or credit note, keyed on
+        its content: posted again unchanged, it is the same message; changed
+        and posted again, a new one (an update)."""
+        topic = TOPIC_CREDIT_MEMO if move.move_type == "out_refund" else TOPIC_INVOICE
+        digest = payload_digest(
+            json.dumps(
+                move._prepare_distribution_sync_invoice(), sort_keys=True, default=str
             )
-            # Keyed on the content: posted again unchanged, it is the same
-            # message; changed and posted again, a new one (an update).
-            digest = payload_digest(
-                json.dumps(
-                    move._prepare_distribution_sync_invoice(),
-                    sort_keys=True,
-                    default=str,
+        )
+        return self._push(
+            move,
+            topic,
+            {"move": move.name, "move_type": move.move_type},
+            "invoice",
+            key=f"quickbooks:{topic}:{move.id}:{digest}",
+            work_key=f"account.move:{move.id}",
+            enqueue=enqueue,
+        )
+
+    def action_quickbooks_send_invoices(self):
+        """Send the company's posted customer invoices and credit notes that
+        QuickBooks does not have (posted before the connection, say), at most
+        ``BULK_LIMIT`` per click, ten per QuickBooks request (batch)."""
+        self.ensure_one()
+        self.check_access("write")
+        if not self.quickbooks_connected or not self.quickbooks_realm_id:
+            raise UserError(self.env._("Connect to QuickBooks first."))
+        if not self._ownership_matrix().may_push("invoice"):
+            raise UserError(
+                self.env._(
+                    "QuickBooks owns invoices on %s: nothing to send.", self.name
                 )
             )
-            self._push(
-                move,
-                topic,
-                {"move": move.name, "move_type": move.move_type},
-                "invoice",
-                key=f"quickbooks:{topic}:{move.id}:{digest}",
-                work_key=f"account.move:{move.id}",
+        moves = self._quickbooks_moves_to_send()
+        backend = self.sudo()
+        messages = self.env["distribution.sync.message"].sudo()
+        for move in moves:
+            messages |= backend._quickbooks_move_message(move, enqueue=False)
+        messages = messages.filtered(lambda m: m.state == "received")
+        for start in range(0, len(messages), BULK_JOB_SIZE):
+            chunk = messages[start : start + BULK_JOB_SIZE]
+            delayed = chunk._delayed(
+                backend,
+                self.env._(
+                    "%(backend)s: %(count)s invoices in a batch",
+                    backend=self.name,
+                    count=len(chunk),
+                ),
+                "distribution_sync:quickbooks_batch:"
+                + ",".join(str(i) for i in chunk.ids),
             )
+            chunk._mark_queued(delayed._quickbooks_send_batch_job())
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Send to QuickBooks"),
+                "message": self.env._(
+                    "%(count)s invoices and credit notes queued, ten per "
+                    "QuickBooks request.",
+                    count=len(messages),
+                )
+                if messages
+                else self.env._("QuickBooks has every posted invoice already."),
+                "type": "success",
+                "sticky": False,
+            },
+        }
+
+    def _quickbooks_moves_to_send(self):
+        """Posted customer invoices and credit notes of the company that have
+        no QuickBooks object and no message on the way, oldest first."""
+        bound = (
+            self.env["distribution.sync.binding"]
+            .sudo()
+            .search([("backend_id", "=", self.id), ("res_model", "=", "account.move")])
+        )
+        on_the_way = (
+            self.env["distribution.sync.message"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "outbound"),
+                    ("res_model", "=", "account.move"),
+                    ("state", "not in", list(FINAL_STATES)),
+                ]
+            )
+        )
+        return self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("id", "not in", bound.mapped("res_id") + on_the_way.mapped("res_id")),
+            ],
+            order="invoice_date, id",
+            limit=BULK_LIMIT,
+        )
 
     def _quickbooks_on_payment_registered(self, payments):
         """Queue each customer payment (once) when Odoo owns payments on this

@@ -9,10 +9,12 @@ from odoo.addons.distribution_sync.core.errors import (
     TransientError,
 )
 from odoo.addons.distribution_sync.core.money import money_compare, money_equal
+from odoo.addons.distribution_sync.core.states import FINAL_STATES, OPEN_STATES
 
 from ..core import mappers
+from ..core.client import BATCH_SIZE, batch_item_error
 from ..core.errors import DuplicateName, StaleObject
-from .distribution_sync_backend import TOPIC_PAYMENT
+from .distribution_sync_backend import TOPIC_CREDIT_MEMO, TOPIC_INVOICE, TOPIC_PAYMENT
 
 ENTITY_OF = {"out_invoice": "Invoice", "out_refund": "CreditMemo"}
 
@@ -47,7 +49,7 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
             return self._export_payment(backend, record)
         if message.topic == "invoice/void":
             return self._void_move(backend, record)
-        return self._export_move(backend, record)
+        return self._export_move(backend, record, message)
 
     def _refusals(self, message):
         """How many times QuickBooks refused this message's work. QuickBooks
@@ -248,19 +250,10 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
         }
 
     # ---------------------------------------------------------------- invoices
-    def _export_move(self, backend, move):
-        """One QuickBooks object per posted invoice or credit note: created
-        with its ``requestid`` (a retry gets the first answer back), updated
-        with its ``SyncToken`` when Odoo posts it again. Totals are compared:
-        a difference beyond the currency's rounding is a problem to look at
-        (usually a tax mapping)."""
-        entity = ENTITY_OF.get(move.move_type)
-        if not entity or move.state != "posted":
-            return {
-                "state": "skipped",
-                "summary": self.env._("%s is no posted customer invoice.", move.name),
-            }
-        client = backend._quickbooks_client()
+    def _prepare_move_payload(self, backend, client, move):
+        """``(entity, payload, canonical invoice)`` of a posted invoice or
+        credit note; its customer and items are matched or created first."""
+        entity = ENTITY_OF[move.move_type]
         invoice = move._prepare_distribution_sync_invoice()
         refs = self._prepare_refs(backend, client, move, invoice)
         build = (
@@ -268,19 +261,49 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
             if entity == "CreditMemo"
             else mappers.invoice_payload
         )
-        payload = build(invoice, refs)
+        return entity, build(invoice, refs), invoice
+
+    def _export_move(self, backend, move, message=None):
+        """One QuickBooks object per posted invoice or credit note: created
+        with its ``requestid`` (a retry gets the first answer back), updated
+        with its ``SyncToken`` when Odoo posts it again. Totals are compared:
+        a difference beyond the currency's rounding is a problem to look at
+        (usually a tax mapping). A message sent in a batch before
+        (``quickbooks_batch_request``) asks that batch first: QuickBooks may
+        have created the object there."""
+        entity = ENTITY_OF.get(move.move_type)
+        if not entity or move.state != "posted":
+            return {
+                "state": "skipped",
+                "summary": self.env._("%s is no posted customer invoice.", move.name),
+            }
+        client = backend._quickbooks_client()
+        entity, payload, invoice = self._prepare_move_payload(backend, client, move)
         binding = self._binding_of(backend, move)
+        data = None
         if binding:
             data = self._update(
                 backend, client, entity, binding.external_id, payload, move
             )
             verb = self.env._("updated")
         else:
-            data = client.create(
-                entity, payload, backend._quickbooks_request_id(move, "create")
-            )[entity]
+            if (
+                message
+                and message.quickbooks_batch_request
+                and not self._refusals(message)
+            ):
+                data = self._replay_batch(
+                    client, message.quickbooks_batch_request, move, entity, payload
+                )
+            if data is None:
+                data = client.create(
+                    entity, payload, backend._quickbooks_request_id(move, "create")
+                )[entity]
             self.env["distribution.sync.binding"]._bind(backend, move, data["Id"])
             verb = self.env._("created")
+        return self._move_result(move, entity, data, invoice, verb)
+
+    def _move_result(self, move, entity, data, invoice, verb):
         theirs = mappers.parse_invoice(
             data, move_type="credit_note" if entity == "CreditMemo" else "invoice"
         )
@@ -441,7 +464,7 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
                     ("direction", "=", "outbound"),
                     ("res_model", "=", "account.move"),
                     ("res_id", "=", move.id),
-                    ("state", "not in", ("done", "skipped", "cancelled")),
+                    ("state", "not in", list(FINAL_STATES)),
                 ]
             )
         )
@@ -519,3 +542,127 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
                 moves=", ".join(move.name for move in applied),
             ),
         }
+
+    # ------------------------------------------------------------------ batch
+    def _batch_request_id(self, backend, messages):
+        """The ``requestid`` of one batch: the same for the same messages at
+        the same round, so that a repeated batch gets QuickBooks' first
+        answer."""
+        uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        rounds = sum(self._refusals(message) for message in messages)
+        ids = ",".join(str(i) for i in sorted(messages.ids))
+        return mappers.request_id(uuid, "batch", backend.id, ids, rounds)
+
+    def _remember_batch(self, messages, request_id):
+        """Store, committed before the batch goes, which batch each message
+        is in: whatever happens to this job, a later attempt of any of them
+        asks that batch first (``_replay_batch``)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE distribution_sync_message SET quickbooks_batch_request = %s"
+                " WHERE id IN %s",
+                [request_id, tuple(messages.ids)],
+            )
+        messages.invalidate_recordset(["quickbooks_batch_request"])
+
+    def _replay_batch(self, client, request_id, move, entity, payload):
+        """The object QuickBooks created for ``move`` in batch
+        ``request_id``, or None when that batch did not create it. Sent again
+        with the same id: QuickBooks answers what it did the first time; a
+        batch it never received runs now, with this item alone."""
+        answers = client.batch(
+            [{"bId": str(move.id), "operation": "create", entity: payload}],
+            request_id,
+        )
+        for answer in answers:
+            if str(answer.get("bId")) != str(move.id):
+                continue
+            error = batch_item_error(answer, client.last_tid)
+            if error:
+                raise error
+            return answer.get(entity)
+        return None
+
+    def _send_batch(self, backend, messages):
+        """Send the invoices and credit notes of ``messages`` (outbound
+        ``invoice/create``/``creditmemo/create``) in batch requests of
+        ``BATCH_SIZE``: what a bulk send uses (one request for ten
+        documents). Each message ends as its own job would end it: done,
+        refused with its exception, or queued again; one that cannot go in a
+        batch (already bound, another worker on it...) takes its own path."""
+        client = backend._quickbooks_client()
+        ready, states = [], []
+        for message in messages:
+            if message.state not in OPEN_STATES:
+                states.append("unchanged")
+                continue
+            if not message._lock_work():
+                message._enqueue(eta=5)
+                states.append("left open")
+                continue
+            move = message._document()
+            if (
+                message.topic not in (TOPIC_INVOICE, TOPIC_CREDIT_MEMO)
+                or not move
+                or move._name != "account.move"
+                or move.move_type not in ENTITY_OF
+                or move.state != "posted"
+                or self._binding_of(backend, move)
+                or message.quickbooks_batch_request
+            ):
+                message._run(message._do_work)
+                states.append(message.state)
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    item = self._prepare_move_payload(backend, client, move)
+            except Exception as exc:  # recorded on the message, as its job would
+                message._record_failure(exc, message.attempt_count + 1)
+                states.append(message.state)
+                continue
+            ready.append((message, move, *item))
+        for start in range(0, len(ready), BATCH_SIZE):
+            chunk = ready[start : start + BATCH_SIZE]
+            states += self._send_chunk(backend, client, chunk)
+        return states
+
+    def _send_chunk(self, backend, client, chunk):
+        messages = self.env["distribution.sync.message"].browse(
+            [item[0].id for item in chunk]
+        )
+        request_id = self._batch_request_id(backend, messages)
+        self._remember_batch(messages, request_id)
+        items = [
+            {"bId": str(move.id), "operation": "create", entity: payload}
+            for _message, move, entity, payload, _invoice in chunk
+        ]
+        try:
+            answers = client.batch(items, request_id)
+        except Exception as exc:  # every message ends with the outcome
+            for message in messages:
+                message._record_failure(exc, message.attempt_count + 1)
+            return list(messages.mapped("state"))
+        by_id = {str(answer.get("bId")): answer for answer in answers}
+        states = []
+        for message, move, entity, _payload, invoice in chunk:
+
+            def outcome(move=move, entity=entity, invoice=invoice):
+                answer = by_id.get(str(move.id))
+                if answer is None:
+                    raise TransientError(
+                        self.env._(
+                            "QuickBooks answered the batch without %s.", move.name
+                        )
+                    )
+                error = batch_item_error(answer, client.last_tid)
+                if error:
+                    raise error
+                data = answer[entity]
+                self.env["distribution.sync.binding"]._bind(backend, move, data["Id"])
+                return self._move_result(
+                    move, entity, data, invoice, self.env._("created in a batch")
+                )
+
+            message._run(outcome)
+            states.append(message.state)
+        return states

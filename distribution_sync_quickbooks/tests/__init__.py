@@ -4,5 +4,8 @@ from . import test_invoice_lifecycle
 from . import test_tokens_connect
 from . import test_webhook
 from . import test_payment_import
+from . import test_payment_export
+from . import test_bulk_send
 from . import test_inbound_changes
 from . import test_protocol
+from . import test_demo_samples

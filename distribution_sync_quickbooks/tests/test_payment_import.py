@@ -94,7 +94,9 @@ class TestPaymentImport(QuickbooksCase):
         self.assertIn(invoice["Id"], exception.name)
         self.assertEqual(exception.value, invoice["Id"])
         self.assertFalse(
-            self.env["account.payment"].search([("memo", "ilike", "QuickBooks")])
+            self.env["account.payment"].search(
+                [("memo", "=", f"QuickBooks payment {payment['Id']}")]
+            )
         )
 
     def test_odoo_owns_payments_skips(self):
