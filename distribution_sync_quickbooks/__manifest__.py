@@ -4,7 +4,7 @@
     "name": "Distribution Sync: QuickBooks Online",
     "summary": "Invoices and credit notes in QuickBooks exactly once, payments "
     "recorded there settling the Odoo invoices, every difference an exception",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",

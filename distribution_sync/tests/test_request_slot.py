@@ -1,5 +1,6 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import contextlib
 from unittest.mock import patch
 
 from ..core.errors import TransientError
@@ -47,11 +48,8 @@ class TestRequestSlot(DistributionSyncCase):
         held.invalidate_recordset()
         self.assertTrue(held.released_at)
         # Not assertRaises: it rolls back what happened inside it.
-        try:
-            with limiter():
-                raise ValueError("the request failed")
-        except ValueError:
-            pass
+        with contextlib.suppress(ValueError), limiter():
+            raise ValueError("the request failed")
         self.assertEqual(len(self._rows()), 2)
         self.assertTrue(all(self._rows().mapped("released_at")))
 

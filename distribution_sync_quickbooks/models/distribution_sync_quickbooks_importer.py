@@ -126,7 +126,7 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 problems.append(self._unknown_document(payment_id, application))
         # Credit memos settle the invoices first, in the payment's order; the
         # money pays the rest of each.
-        credits = [
+        credit_left = [
             [external_id, move, application["amount"]]
             for application, external_id, move in known
             if application["kind"] == "credit_note"
@@ -135,7 +135,7 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             if application["kind"] != "invoice":
                 continue
             shares, wanted = [], application["amount"]
-            for credit in credits:
+            for credit in credit_left:
                 share = min(credit[2], wanted)
                 if share > 0:
                     shares.append((credit[0], credit[1], share))
