@@ -193,3 +193,28 @@ class TestInvoiceDetails(QuickbooksCase):
         self.assertIn("more by 0.4", exception.name)
         self.assertIn("21.6", exception.name)
         self.assertIn("tax mapping", exception.hint)
+
+    def test_foreign_currency_invoice_carries_currency_and_rate(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        company_currency = self.qb.company_id.currency_id
+        self.assertNotEqual(company_currency, eur)
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": eur.id,
+                "company_id": self.qb.company_id.id,
+                "name": "2020-01-01",
+                # Rates are per unit of the company's currency.
+                "rate": 0.8 * company_currency.rate,
+            }
+        )
+        move = self.make_invoice(post=False)
+        move.currency_id = eur
+        move.action_post()
+        self.run_qb_jobs(move)
+        invoice = self.fake.get("Invoice", self.qb_id(move))
+        self.assertEqual(invoice["CurrencyRef"]["value"], "EUR")
+        # QuickBooks' rate is home currency per unit of the invoice's.
+        self.assertAlmostEqual(float(invoice["ExchangeRate"]), 1.25, places=4)
+        self.assertEqual(f"{invoice['TotalAmt']:.2f}", f"{move.amount_total:.2f}")
+        self.assertFalse(self.qb_exceptions())
