@@ -279,10 +279,15 @@ class DistributionSyncBackend(models.Model):
     def _default_request_limits(self):
         return (None, 60, None)
 
-    def _request_limiter(self):
+    def _request_limiter(self, bucket="api", limits=None):
         """What a client enters around each request to keep this backend's
-        limits (``distribution.sync.request.slot``)."""
-        return self.env["distribution.sync.request.slot"].sudo()._limiter(self)
+        limits (``distribution.sync.request.slot``); another ``bucket`` with
+        its own ``limits`` for requests the system limits apart."""
+        return (
+            self.env["distribution.sync.request.slot"]
+            .sudo()
+            ._limiter(self, bucket, limits)
+        )
 
     def _default_order_channel(self):
         """Channels bring no orders unless they say so (``_<type>_order_channel``):

@@ -40,19 +40,28 @@ class DistributionSyncRequestSlot(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade"
     )
+    bucket = fields.Char(
+        required=True,
+        default="api",
+        help="Requests limited together (e.g. QuickBooks' batch requests have "
+        "a limit of their own besides the company's).",
+    )
     started_at = fields.Datetime(required=True)
     released_at = fields.Datetime()
 
     def init(self):
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS distribution_sync_request_slot_backend_start"
-            " ON distribution_sync_request_slot (backend_id, started_at)"
+            "CREATE INDEX IF NOT EXISTS distribution_sync_request_slot_bucket_start"
+            " ON distribution_sync_request_slot (backend_id, bucket, started_at)"
         )
 
     @api.model
-    def _acquire(self, backend, per_window, window, max_concurrent, lease):
-        """Wait for a free slot of ``backend`` and take it: its id. Raises
-        ``TransientError`` (the job is retried later) after ``MAX_WAIT``."""
+    def _acquire(
+        self, backend, per_window, window, max_concurrent, lease, bucket="api"
+    ):
+        """Wait for a free slot of ``backend`` in ``bucket`` and take it: its
+        id. Raises ``TransientError`` (the job is retried later) after
+        ``MAX_WAIT``."""
         deadline = time.monotonic() + MAX_WAIT
         while True:
             with self.env.registry.cursor() as cr:
@@ -64,16 +73,18 @@ class DistributionSyncRequestSlot(models.Model):
                 now = cr.fetchone()[0]
                 cr.execute(
                     "DELETE FROM distribution_sync_request_slot"
-                    " WHERE backend_id = %s AND started_at < %s",
+                    " WHERE backend_id = %s AND bucket = %s AND started_at < %s",
                     [
                         backend.id,
+                        bucket,
                         now - timedelta(seconds=max(window + ARRIVAL_MARGIN, lease)),
                     ],
                 )
                 cr.execute(
                     "SELECT started_at, released_at IS NULL"
-                    " FROM distribution_sync_request_slot WHERE backend_id = %s",
-                    [backend.id],
+                    " FROM distribution_sync_request_slot"
+                    " WHERE backend_id = %s AND bucket = %s",
+                    [backend.id, bucket],
                 )
                 rows = cr.fetchall()
                 running = sum(
@@ -92,8 +103,9 @@ class DistributionSyncRequestSlot(models.Model):
                 if not wait:
                     cr.execute(
                         "INSERT INTO distribution_sync_request_slot"
-                        " (backend_id, started_at) VALUES (%s, %s) RETURNING id",
-                        [backend.id, now],
+                        " (backend_id, bucket, started_at) VALUES (%s, %s, %s)"
+                        " RETURNING id",
+                        [backend.id, bucket, now],
                     )
                     # Leaving the block commits: other workers count it.
                     return cr.fetchone()[0]
@@ -122,11 +134,12 @@ class DistributionSyncRequestSlot(models.Model):
             )
 
     @api.model
-    def _limiter(self, backend):
+    def _limiter(self, backend, bucket="api", limits=None):
         """A context manager factory for a client: each request holds a slot
-        of ``backend`` (limits from ``backend._request_limits()``; none: no
-        slot at all)."""
-        per_window, window, max_concurrent = backend._request_limits()
+        of ``backend`` in ``bucket``; ``limits`` ``(per_window, window,
+        at_once)``, by default ``backend._request_limits()``; none: no slot
+        at all."""
+        per_window, window, max_concurrent = limits or backend._request_limits()
         lease = (backend.request_timeout or 20) + LEASE_MARGIN
 
         @contextlib.contextmanager
@@ -134,7 +147,9 @@ class DistributionSyncRequestSlot(models.Model):
             if not per_window and not max_concurrent:
                 yield
                 return
-            slot_id = self._acquire(backend, per_window, window, max_concurrent, lease)
+            slot_id = self._acquire(
+                backend, per_window, window, max_concurrent, lease, bucket
+            )
             try:
                 yield
             finally:

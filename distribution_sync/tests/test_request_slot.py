@@ -23,8 +23,10 @@ class TestRequestSlot(DistributionSyncCase):
     def _rows(self):
         return self.slots.search([("backend_id", "=", self.backend.id)])
 
-    def _take(self, per_window=None, window=60, at_once=None, lease=30):
-        return self.slots._acquire(self.backend, per_window, window, at_once, lease)
+    def _take(self, per_window=None, window=60, at_once=None, lease=30, bucket="api"):
+        return self.slots._acquire(
+            self.backend, per_window, window, at_once, lease, bucket
+        )
 
     def test_channel_limits_and_backend_settings(self):
         self.assertEqual(self.backend._request_limits(), (None, 60, None))
@@ -86,8 +88,9 @@ class TestRequestSlot(DistributionSyncCase):
 
     def test_a_slot_never_released_stops_counting_after_its_lease(self):
         self.env.cr.execute(
-            "INSERT INTO distribution_sync_request_slot (backend_id, started_at)"
-            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC')"
+            "INSERT INTO distribution_sync_request_slot"
+            " (backend_id, bucket, started_at)"
+            " VALUES (%s, 'api', (clock_timestamp() AT TIME ZONE 'UTC')"
             " - interval '45 seconds')",
             [self.backend.id],
         )
@@ -102,10 +105,23 @@ class TestRequestSlot(DistributionSyncCase):
 
     def test_old_slots_are_removed(self):
         self.env.cr.execute(
-            "INSERT INTO distribution_sync_request_slot (backend_id, started_at)"
-            " VALUES (%s, (clock_timestamp() AT TIME ZONE 'UTC')"
+            "INSERT INTO distribution_sync_request_slot"
+            " (backend_id, bucket, started_at)"
+            " VALUES (%s, 'api', (clock_timestamp() AT TIME ZONE 'UTC')"
             " - interval '2 hours')",
             [self.backend.id],
         )
         self._take(per_window=5)
         self.assertEqual(len(self._rows()), 1)
+
+    def test_buckets_are_limited_apart(self):
+        for _ in range(2):
+            self._take(per_window=2)
+        # Another kind of request, limited on its own.
+        self._take(per_window=2, bucket="batch")
+        with (
+            patch.object(slot_module, "MAX_WAIT", 0.2),
+            self.assertRaises(TransientError),
+        ):
+            self._take(per_window=2)
+        self.assertEqual(sorted(self._rows().mapped("bucket")), ["api", "api", "batch"])

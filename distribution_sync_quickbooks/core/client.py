@@ -39,7 +39,8 @@ Failures:
 Limits: QuickBooks takes at most ``MAX_PER_MINUTE`` requests a minute and
 ``MAX_CONCURRENT`` at once per company, across every worker. ``limiter``, when
 given, is a callable returning a context manager entered around each HTTP
-request (Odoo's keeps the requests in the database and waits for a free slot).
+request (Odoo's keeps the requests in the database and waits for a free slot);
+``batch_limiter`` likewise around each batch request (``MAX_BATCHES_PER_MINUTE``).
 
 Every call has a timeout (``timeout`` seconds). A client is not shared between
 threads.
@@ -78,6 +79,8 @@ BATCH_SIZE = 10
 # Per company (realm) and app, whatever the number of workers.
 MAX_PER_MINUTE = 500
 MAX_CONCURRENT = 10
+# Batch requests besides: per company and app.
+MAX_BATCHES_PER_MINUTE = 40
 MAX_QUERY_RESULTS = 1000
 MAX_REQUEST_ID = 50
 MAX_BATCH_REQUEST_ID = 36
@@ -367,6 +370,7 @@ class QuickBooksClient:
         timeout=DEFAULT_TIMEOUT,
         session=None,
         limiter=None,
+        batch_limiter=None,
     ):
         self.api_url = _base_url(api_url, "API URL", DEFAULT_API_URL)
         realm = str(realm_id or "").strip()
@@ -392,6 +396,7 @@ class QuickBooksClient:
         self.token_provider = token_provider
         self.timeout = timeout
         self.limiter = limiter or contextlib.nullcontext
+        self.batch_limiter = batch_limiter or contextlib.nullcontext
         self.session = session if session is not None else requests.Session()
         self._own_session = session is None
         self.company_url = f"{self.api_url}/v3/company/{quote(realm, safe='')}"
@@ -675,13 +680,14 @@ class QuickBooksClient:
         responses = []
         for number, start in enumerate(range(0, len(items), BATCH_SIZE)):
             chunk = [dict(item) for item in items[start : start + BATCH_SIZE]]
-            data = self._call(
-                "POST",
-                "batch",
-                payload={"BatchItemRequest": chunk},
-                request_id=self._chunk_id(request_id, number),
-                what="batch",
-            )
+            with self.batch_limiter():
+                data = self._call(
+                    "POST",
+                    "batch",
+                    payload={"BatchItemRequest": chunk},
+                    request_id=self._chunk_id(request_id, number),
+                    what="batch",
+                )
             answer = data.get("BatchItemResponse")
             if not isinstance(answer, list):
                 raise PayloadError(

@@ -14,6 +14,7 @@ from odoo.addons.distribution_sync.core.states import FINAL_STATES
 
 from ..core import mappers, oauth, webhook
 from ..core.client import (
+    MAX_BATCHES_PER_MINUTE,
     MAX_CONCURRENT,
     MAX_PER_MINUTE,
     QuickBooksClient,
@@ -514,6 +515,9 @@ class DistributionSyncBackend(models.Model):
             self._quickbooks_access_token,
             timeout=self.request_timeout or 20,
             limiter=self._request_limiter(),
+            batch_limiter=self._request_limiter(
+                "batch", (MAX_BATCHES_PER_MINUTE, 60, None)
+            ),
         )
 
     # ---------------------------------------------------------------- connect

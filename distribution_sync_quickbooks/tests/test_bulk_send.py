@@ -84,6 +84,14 @@ class TestBulkSend(QuickbooksCase):
         )
         self.assertEqual(len(self.batch_requests()), 2)
         self.assertEqual(len(self.in_quickbooks()), 12)
+        # Batch requests count against QuickBooks' batch limit too.
+        slots = self.env["distribution.sync.request.slot"].sudo()
+        self.assertEqual(
+            slots.search_count(
+                [("backend_id", "=", self.qb.id), ("bucket", "=", "batch")]
+            ),
+            2,
+        )
         for move in self.moves:
             qbo = self.fake.get(
                 "CreditMemo" if move.move_type == "out_refund" else "Invoice",
