@@ -963,14 +963,16 @@ class Tier:
         Shopify contract walk-through (``tests/walkthrough.py``), the load
         storm (``tests/load_suite.py``), the faults (``tests/fault_suite.py``)
         and, with the carrier addon, the carrier walk-through
-        (``tests/carrier_walkthrough.py``); each of their checks counts as
-        one, and their figures are printed."""
+        (``tests/carrier_walkthrough.py``), with the QuickBooks addon, the
+        QuickBooks walk-through (``tests/quickbooks_walkthrough.py``); each of
+        their checks counts as one, and their figures are printed."""
         if WALKTHROUGH_ADDON not in self.addons:
             return
         # Sibling scripts, needed here only.
         import carrier_walkthrough  # noqa: PLC0415
         import fault_suite  # noqa: PLC0415
         import load_suite  # noqa: PLC0415
+        import quickbooks_walkthrough  # noqa: PLC0415
         import walkthrough  # noqa: PLC0415
 
         suites = (
@@ -980,6 +982,8 @@ class Tier:
         )
         if carrier_walkthrough.ADDON in self.addons:
             suites += (("carrier walk-through", carrier_walkthrough.run),)
+        if quickbooks_walkthrough.ADDON in self.addons:
+            suites += (("quickbooks walk-through", quickbooks_walkthrough.run),)
         for label, run in suites:
             self._live_suite(check, db, label, run)
 

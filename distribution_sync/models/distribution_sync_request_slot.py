@@ -65,6 +65,10 @@ class DistributionSyncRequestSlot(models.Model):
         deadline = time.monotonic() + MAX_WAIT
         while True:
             with self.env.registry.cursor() as cr:
+                if not self.env.registry.in_test_mode():
+                    # The count after the lock must see the slots the worker
+                    # that held it committed.
+                    cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 cr.execute(
                     "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, backend.id]
                 )

@@ -426,11 +426,19 @@ class DistributionSyncBackend(models.Model):
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr, su=True)
             backend = env[self._name].browse(self.id)
-            # Bounded: a caller whose own transaction holds the row would
-            # otherwise wait for itself; the job is then retried.
+            if not self.env.registry.in_test_mode():
+                # Each read after the lock must see what the worker that held
+                # it committed (a test's cursor shares the test transaction).
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            # Bounded, should anything hold the row long; the job is then
+            # retried.
             cr.execute("SET LOCAL lock_timeout = '15s'")
+            # Not FOR UPDATE: that would wait for every transaction that
+            # inserted a row pointing to the backend (a binding, a message),
+            # the caller's own included.
             cr.execute(
-                "SELECT id FROM distribution_sync_backend WHERE id = %s FOR UPDATE",
+                "SELECT id FROM distribution_sync_backend WHERE id = %s"
+                " FOR NO KEY UPDATE",
                 [self.id],
             )
             store = env["distribution.sync.secret"]

@@ -317,7 +317,7 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 summary=self.env._("QuickBooks owns invoices on this backend."),
             )
         if operation == "Delete":
-            changes = [self.env._("it was deleted in QuickBooks")]
+            changes = [self.env._("It was deleted in QuickBooks.")]
         else:
             data = backend._quickbooks_client().read(entity, entity_id)[entity]
             move_type = "credit_note" if entity == "CreditMemo" else "invoice"
@@ -328,7 +328,7 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 rounding=str(move.currency_id.rounding),
             )
             if theirs["state"] == "voided" and move.state != "cancel":
-                changes.insert(0, self.env._("it was voided in QuickBooks"))
+                changes.insert(0, self.env._("It was voided in QuickBooks."))
         if not changes:
             return dict(
                 result,
@@ -340,9 +340,10 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             problems=[
                 _problem(
                     self.env._(
-                        "%(move)s is Odoo's, but in QuickBooks %(changes)s.",
+                        "%(move)s is Odoo's but was changed in QuickBooks. "
+                        "%(changes)s",
                         move=move.name,
-                        changes="; ".join(changes),
+                        changes=" ".join(changes),
                     ),
                     move,
                     category="conflict",
