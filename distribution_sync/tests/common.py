@@ -101,6 +101,15 @@ class DistributionSyncCase(TransactionCase):
         cls.bindings = cls.env["distribution.sync.binding"]
 
     @classmethod
+    def share_own_cursors(cls):
+        """Cursors the code opens for itself (``registry.cursor()``: token
+        refreshes, request slots) share the test's transaction, as in
+        ``HttpCase``: what they commit is rolled back with the test."""
+        if cls.registry.test_cr is None:
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
+
+    @classmethod
     def make_tax(cls, rate, included=False, name=None):
         """A percentage sale tax of the test company, price-included or not."""
         return cls.env["account.tax"].create(

@@ -15,9 +15,7 @@ class TestRequestSlot(DistributionSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if cls.registry.test_cr is None:
-            cls.registry.enter_test_mode(cls.cr)
-            cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.share_own_cursors()
         cls.slots = cls.env["distribution.sync.request.slot"].sudo()
 
     def _rows(self):

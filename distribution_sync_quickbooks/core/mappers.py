@@ -448,6 +448,20 @@ def _discount_line(lines, refs):
     return entry
 
 
+def _currency(body, currency, refs):
+    """``CurrencyRef`` and, from ``refs``, ``ExchangeRate`` (home currency
+    per unit of ``currency``) of a transaction ``body``."""
+    if currency:
+        body["CurrencyRef"] = {"value": currency.upper()}
+    rate = amount(refs, "exchange_rate", "refs")
+    if rate is not None:
+        if rate <= 0:
+            raise invalid(
+                "refs.exchange_rate", f"must be more than 0, got {rate}.", str(rate)
+            )
+        body["ExchangeRate"] = json_number(rate)
+
+
 def _header(invoice, refs, entity):
     body = {"CustomerRef": {"value": required_text(refs, "customer", "refs")}}
     number = invoice["number"]
@@ -464,16 +478,7 @@ def _header(invoice, refs, entity):
         body["TxnDate"] = invoice["date"].isoformat()
     if entity == "Invoice" and invoice["due_date"]:
         body["DueDate"] = invoice["due_date"].isoformat()
-    currency = text(refs, "currency", "refs") or invoice["currency"]
-    if currency:
-        body["CurrencyRef"] = {"value": currency.upper()}
-    rate = amount(refs, "exchange_rate", "refs")
-    if rate is not None:
-        if rate <= 0:
-            raise invalid(
-                "refs.exchange_rate", f"must be more than 0, got {rate}.", str(rate)
-            )
-        body["ExchangeRate"] = json_number(rate)
+    _currency(body, text(refs, "currency", "refs") or invoice["currency"], refs)
     terms = text(refs, "terms", "refs")
     if entity == "Invoice" and terms:
         body["SalesTermRef"] = {"value": terms}
@@ -613,16 +618,7 @@ def payment_payload(payment: dict, refs: dict) -> dict:
     }
     if payment.get("date"):
         body["TxnDate"] = payment["date"].isoformat()
-    currency = text(payment, "currency", "payment")
-    if currency:
-        body["CurrencyRef"] = {"value": currency.upper()}
-    rate = amount(refs, "exchange_rate", "refs")
-    if rate is not None:
-        if rate <= 0:
-            raise invalid(
-                "refs.exchange_rate", f"must be more than 0, got {rate}.", str(rate)
-            )
-        body["ExchangeRate"] = json_number(rate)
+    _currency(body, text(payment, "currency", "payment"), refs)
     reference = text(payment, "reference", "payment")
     if reference:
         body["PaymentRefNum"] = reference[:MAX_PAYMENT_REFERENCE].rstrip()

@@ -17,11 +17,7 @@ class QuickbooksCase(DistributionSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if cls.registry.test_cr is None:
-            # The token refresh commits in a cursor of its own: in tests that
-            # cursor must share the test's transaction (as HttpCase does).
-            cls.registry.enter_test_mode(cls.cr)
-            cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.share_own_cursors()
         cls.fake = FakeQuickBooks()
         cls.addClassCleanup(cls.fake.stop)
         cls.qb = cls.env["distribution.sync.backend"].create(
