@@ -38,9 +38,7 @@ names of its own (backends, delivery method, products, order and customer
 ids) and the backends are archived at the end.
 """
 
-import argparse
 import json
-import os
 import random
 import statistics
 import time
@@ -853,11 +851,8 @@ def run(ot, odoo, pg, db, addons, workdir, data_dir=None):
     Returns ``(checks, figures)``: ``[(check, ok, detail)]`` and a dict of what
     was measured; raises ``ot.TierError`` when the server cannot be started.
     """
-    t0 = time.monotonic()
     fake_shopify = walkthrough.load_module("fake_shopify", walkthrough.FAKE_MODULE)
     fake_easypost = walkthrough.load_module("fake_easypost", FAKE_MODULE)
-    log_path = Path(workdir) / "carrier-walkthrough-server.log"
-    keys = os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key()
     with (
         fake_shopify.FakeShopify(
             access_token=walkthrough.TOKEN, api_version=walkthrough.API_VERSION
@@ -865,72 +860,23 @@ def run(ot, odoo, pg, db, addons, workdir, data_dir=None):
         fake_easypost.FakeEasyPost(
             api_key=EASYPOST_KEY, webhook_secret=EASYPOST_SECRET
         ) as easypost,
-        ot.serving(
+    ):
+        return walkthrough.walk_served(
+            ot,
             odoo,
             pg,
             db,
             addons,
-            log_path,
-            channels="root:2",
-            data_dir=data_dir,
-            env_extra={ot.SECRET_KEYS_ENV: keys},
-        ) as base_url,
-    ):
-        walk = CarrierWalk(ot, ot.Rpc(base_url, db), base_url, shop, easypost)
-        try:
-            results, figures = walk.run()
-        except ot.RPC_ERRORS as exc:
-            walk.check("the walk-through ran to its checks", False, ot.rpc_failure(exc))
-            results, figures = walk.results, walk.figures
-    errors = ot.log_errors(log_path)
-    results.append(
-        (
-            "no ERROR or traceback in the server log",
-            not errors,
-            f"{len(errors)} ERROR/CRITICAL record(s)",
+            Path(workdir) / "carrier-walkthrough-server.log",
+            data_dir,
+            lambda rpc, base_url: CarrierWalk(ot, rpc, base_url, shop, easypost),
+            "carrier walk-through",
         )
-    )
-    if errors:
-        ot.print_records("server errors during the carrier walk-through", errors, 5)
-    figures["wall_seconds"] = round(time.monotonic() - t0, 1)
-    return results, figures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--keep-db", action="store_true", help="do not drop the database"
-    )
-    parser.add_argument(
-        "--db",
-        help="walk through this existing database (the addons installed) "
-        "instead of a new one; it is kept",
-    )
-    args = parser.parse_args()
-    ot = walkthrough.load_module("odoo_tier", HERE / "odoo_tier.py")
-
-    def body(odoo, pg, workdir):
-        with ot.script_database(
-            odoo, pg, workdir, "carrier", False, args.db, args.keep_db
-        ) as (db, data_dir):
-            results, figures = run(
-                ot, odoo, pg, db, ot.selected_addons(), workdir, data_dir
-            )
-        ot.say("carrier walk-through: figures")
-        for key, value in figures.items():
-            ot.say(f"  {key}: {json.dumps(value)}")
-        failed = [name for name, good, _detail in results if not good]
-        ot.say(
-            f"carrier walk-through: {len(results) - len(failed)} passed, "
-            f"{len(failed)} failed"
-        )
-        return 1 if failed else 0
-
-    return ot.run_script(
-        "carrier-walkthrough",
-        "NO CARRIER WALK-THROUGH",
-        body,
-        (walkthrough.ADDON, ADDON),
+    return walkthrough.script_main(
+        __doc__, "carrier", "carrier walk-through", run, (walkthrough.ADDON, ADDON)
     )
 
 

@@ -39,9 +39,7 @@ customers and its company id are the run's own, the products and the tax have
 names of their own, and the backend is archived at the end.
 """
 
-import argparse
 import json
-import os
 import random
 import statistics
 import time
@@ -803,82 +801,32 @@ def run(ot, odoo, pg, db, addons, workdir, data_dir=None):
     Returns ``(checks, figures)``: ``[(check, ok, detail)]`` and a dict of what
     was measured; raises ``ot.TierError`` when the server cannot be started.
     """
-    t0 = time.monotonic()
     fake_quickbooks = walkthrough.load_module("fake_quickbooks", FAKE_MODULE)
-    log_path = Path(workdir) / "quickbooks-walkthrough-server.log"
-    keys = os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key()
     tag = random.SystemRandom().randrange(1, IDS_PER_RUN)
-    with (
-        # A company id of the run's own: webhooks are routed by company.
-        fake_quickbooks.FakeQuickBooks(
-            realm_id=REALM_BASE + tag, tax_rates={TAX_CODE: TAX_RATE}
-        ) as fake,
-        ot.serving(
+    # A company id of the run's own: webhooks are routed by company.
+    with fake_quickbooks.FakeQuickBooks(
+        realm_id=REALM_BASE + tag, tax_rates={TAX_CODE: TAX_RATE}
+    ) as fake:
+        return walkthrough.walk_served(
+            ot,
             odoo,
             pg,
             db,
             addons,
-            log_path,
-            channels="root:2",
-            data_dir=data_dir,
-            env_extra={ot.SECRET_KEYS_ENV: keys},
-        ) as base_url,
-    ):
-        walk = QuickBooksWalk(ot, ot.Rpc(base_url, db), base_url, fake, tag)
-        try:
-            results, figures = walk.run()
-        except ot.RPC_ERRORS as exc:
-            walk.check("the walk-through ran to its checks", False, ot.rpc_failure(exc))
-            results, figures = walk.results, walk.figures
-    errors = ot.log_errors(log_path)
-    results.append(
-        (
-            "no ERROR or traceback in the server log",
-            not errors,
-            f"{len(errors)} ERROR/CRITICAL record(s)",
+            Path(workdir) / "quickbooks-walkthrough-server.log",
+            data_dir,
+            lambda rpc, base_url: QuickBooksWalk(ot, rpc, base_url, fake, tag),
+            "QuickBooks walk-through",
         )
-    )
-    if errors:
-        ot.print_records("server errors during the QuickBooks walk-through", errors, 5)
-    figures["wall_seconds"] = round(time.monotonic() - t0, 1)
-    return results, figures
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--keep-db", action="store_true", help="do not drop the database"
-    )
-    parser.add_argument(
-        "--db",
-        help="walk through this existing database (the addons installed) "
-        "instead of a new one; it is kept",
-    )
-    args = parser.parse_args()
-    ot = walkthrough.load_module("odoo_tier", HERE / "odoo_tier.py")
-
-    def body(odoo, pg, workdir):
-        with ot.script_database(
-            odoo, pg, workdir, "quickbooks", False, args.db, args.keep_db
-        ) as (db, data_dir):
-            results, figures = run(
-                ot, odoo, pg, db, ot.selected_addons(), workdir, data_dir
-            )
-        ot.say("QuickBooks walk-through: figures")
-        for key, value in figures.items():
-            ot.say(f"  {key}: {json.dumps(value)}")
-        failed = [name for name, good, _detail in results if not good]
-        ot.say(
-            f"QuickBooks walk-through: {len(results) - len(failed)} passed, "
-            f"{len(failed)} failed"
-        )
-        return 1 if failed else 0
-
-    return ot.run_script(
-        "quickbooks-walkthrough",
-        "NO QUICKBOOKS WALK-THROUGH",
-        body,
-        (ot.MAIN_ADDON, ADDON),
+    return walkthrough.script_main(
+        __doc__,
+        "quickbooks",
+        "QuickBooks walk-through",
+        run,
+        ("distribution_sync", ADDON),
     )
 
 

@@ -845,6 +845,48 @@ class Walk:
         return self.results
 
 
+def log_check(ot, log_path, label):
+    """The named check of a live suite's server log: no ERROR or traceback
+    (the first ones printed)."""
+    errors = ot.log_errors(log_path)
+    if errors:
+        ot.print_records(f"server errors during the {label}", errors, 5)
+    return (
+        "no ERROR or traceback in the server log",
+        not errors,
+        f"{len(errors)} ERROR/CRITICAL record(s)",
+    )
+
+
+def walk_served(ot, odoo, pg, db, addons, log_path, data_dir, make_walk, label):
+    """Serve ``db`` (job runner on, a secret key of the run) and run the walk
+    ``make_walk(rpc, base_url)`` makes: ``(checks, figures)``, the server
+    log's check last. A walk raising an RPC error ends with a failed check.
+    Raises ``ot.TierError`` when the server cannot be started."""
+    t0 = time.monotonic()
+    keys = os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key()
+    with ot.serving(
+        odoo,
+        pg,
+        db,
+        addons,
+        log_path,
+        channels="root:2",
+        data_dir=data_dir,
+        env_extra={ot.SECRET_KEYS_ENV: keys},
+    ) as base_url:
+        walk = make_walk(ot.Rpc(base_url, db), base_url)
+        try:
+            outcome = walk.run()
+        except ot.RPC_ERRORS as exc:
+            walk.check("the walk-through ran to its checks", False, ot.rpc_failure(exc))
+            outcome = walk.results
+    results, figures = outcome if isinstance(outcome, tuple) else (outcome, {})
+    results.append(log_check(ot, log_path, label))
+    figures["wall_seconds"] = round(time.monotonic() - t0, 1)
+    return results, figures
+
+
 def walk(ot, odoo, pg, db, addons, workdir, data_dir=None):
     """Serve ``db`` (queue job runner on) and walk through the contract.
 
@@ -852,37 +894,26 @@ def walk(ot, odoo, pg, db, addons, workdir, data_dir=None):
     cannot be started.
     """
     fake_shopify = load_module("fake_shopify", FAKE_MODULE)
-    log_path = Path(workdir) / "walkthrough-server.log"
-    keys = os.environ.get(ot.SECRET_KEYS_ENV) or ot.new_fernet_key()
-    with (
-        fake_shopify.FakeShopify(access_token=TOKEN, api_version=API_VERSION) as fake,
-        ot.serving(
+    with fake_shopify.FakeShopify(access_token=TOKEN, api_version=API_VERSION) as fake:
+        results, _figures = walk_served(
+            ot,
             odoo,
             pg,
             db,
             addons,
-            log_path,
-            channels="root:2",
-            data_dir=data_dir,
-            env_extra={ot.SECRET_KEYS_ENV: keys},
-        ) as base_url,
-    ):
-        results = Walk(ot, ot.Rpc(base_url, db), base_url, fake).run()
-    errors = ot.log_errors(log_path)
-    results.append(
-        (
-            "no ERROR or traceback in the server log",
-            not errors,
-            f"{len(errors)} ERROR/CRITICAL record(s)",
+            Path(workdir) / "walkthrough-server.log",
+            data_dir,
+            lambda rpc, base_url: Walk(ot, rpc, base_url, fake),
+            "walk-through",
         )
-    )
-    if errors:
-        ot.print_records("server errors during the walk-through", errors, 5)
     return results
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def script_main(doc, slug, title, run, addons, demo=False):
+    """Standalone mode of a live walk-through script (``--keep-db``,
+    ``--db``): a database of its own (``demo``: with demo data), ``run``
+    on it, the figures and the count of checks printed; the exit code."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(
         "--keep-db", action="store_true", help="do not drop the database"
     )
@@ -896,16 +927,28 @@ def main():
 
     def body(odoo, pg, workdir):
         with ot.script_database(
-            odoo, pg, workdir, "walkthrough", True, args.db, args.keep_db
+            odoo, pg, workdir, slug, demo, args.db, args.keep_db
         ) as (db, data_dir):
-            results = walk(ot, odoo, pg, db, ot.selected_addons(), workdir, data_dir)
+            outcome = run(ot, odoo, pg, db, ot.selected_addons(), workdir, data_dir)
+        results, figures = outcome if isinstance(outcome, tuple) else (outcome, {})
+        if figures:
+            ot.say(f"{title}: figures")
+        for key, value in figures.items():
+            ot.say(f"  {key}: {json.dumps(value)}")
         failed = [name for name, good, _detail in results if not good]
-        ot.say(
-            f"walkthrough: {len(results) - len(failed)} passed, {len(failed)} failed"
-        )
+        ot.say(f"{title}: {len(results) - len(failed)} passed, {len(failed)} failed")
         return 1 if failed else 0
 
-    return ot.run_script("walkthrough", "NO WALK-THROUGH", body, (ADDON,))
+    return ot.run_script(
+        f"{slug}-walkthrough" if slug != "walkthrough" else slug,
+        f"NO {title.upper()}",
+        body,
+        addons,
+    )
+
+
+def main():
+    return script_main(__doc__, "walkthrough", "walk-through", walk, (ADDON,), True)
 
 
 if __name__ == "__main__":
