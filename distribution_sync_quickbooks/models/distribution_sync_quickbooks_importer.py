@@ -340,8 +340,7 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             problems=[
                 _problem(
                     self.env._(
-                        "%(move)s is Odoo's but was changed in QuickBooks. "
-                        "%(changes)s",
+                        "%(move)s is Odoo's but was changed in QuickBooks. %(changes)s",
                         move=move.name,
                         changes=" ".join(changes),
                     ),
