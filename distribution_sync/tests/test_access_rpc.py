@@ -16,7 +16,7 @@ import threading
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from odoo import Command, models
+from odoo import Command, fields, models
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -116,6 +116,11 @@ secret            search                   .    .       .        .
 secret            create                   .    .       .        .
 secret            write                    .    .       .        .
 secret            unlink                   .    .       .        .
+request.slot      read                     .    .       .        .
+request.slot      search                   .    .       .        .
+request.slot      create                   .    .       .        .
+request.slot      write                    .    .       .        .
+request.slot      unlink                   .    .       .        .
 """
 
 # Stored fields a group with the "write" right may write, one by one, over
@@ -805,6 +810,9 @@ class TestAccessRpc(AccessSweep, HttpCase):
                 "secret": env["distribution.sync.secret"].search(
                     [("backend_id", "=", backend.id)]
                 ),
+                "request.slot": env["distribution.sync.request.slot"].create(
+                    {"backend_id": backend.id, "started_at": fields.Datetime.now()}
+                ),
             }
         )
         if company == cls.company:
@@ -926,6 +934,10 @@ class TestAccessRpc(AccessSweep, HttpCase):
             "secret": (
                 {"backend_id": backend.id, "key": "forged", "value": "forged"},
                 {"value": "forged"},
+            ),
+            "request.slot": (
+                {"backend_id": backend.id, "started_at": "2026-01-01 00:00:00"},
+                {"released_at": "2026-01-01 00:00:01"},
             ),
         }[model]
 
