@@ -15,6 +15,7 @@
     "depends": ["distribution_sync", "account"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
+        "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
         "views/distribution_sync_backend_views.xml",

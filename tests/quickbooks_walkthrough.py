@@ -66,6 +66,7 @@ PRODUCTS = {
 CUSTOMERS = ("Harbor Hardware", "Mesa Supply", "Pine Street Tools", "Delta Fittings")
 INVOICES = 20
 CREDIT_NOTES = 3
+BULK_INVOICES = 12
 FIRST_BATCH = 10
 DROP_EVERY = 5
 REALM_BASE = 9_130_357_990_000_000
@@ -712,6 +713,64 @@ class QuickBooksWalk(walkthrough.Walk):
             ),
         )
 
+    def step_bulk(self):
+        """Invoices posted while QuickBooks owned invoices, then sent with
+        Send posted invoices: ten per batch request, the first batch's answer
+        lost."""
+        self.need("the export", self.qb_ids)
+        rule = self.rpc(
+            "distribution.sync.ownership",
+            "search",
+            [
+                ("backend_id", "=", self.backend_id),
+                ("entity", "=", "invoice"),
+                ("field_name", "=", False),
+            ],
+        )
+        owner = self.rpc("distribution.sync.ownership", "read", rule, ["owner"])
+        self.rpc("distribution.sync.ownership", "write", rule, {"owner": "channel"})
+        values = [
+            self.move_values(
+                "out_invoice",
+                self.customers[number % len(self.customers)],
+                self.invoice_lines(number),
+            )
+            for number in range(BULK_INVOICES)
+        ]
+        bulk = self.create_and_post(values)
+        self.rpc(
+            "distribution.sync.ownership", "write", rule, {"owner": owner[0]["owner"]}
+        )
+        batches_before = self.fake.count("batch")
+        self.fake.fail_next("batch", "drop")
+        t0 = time.monotonic()
+        self.rpc(
+            "distribution.sync.backend",
+            "action_quickbooks_send_invoices",
+            [self.backend_id],
+        )
+        rows = self.exported(bulk)
+        self.figures["bulk_seconds"] = round(time.monotonic() - t0, 1)
+        names = [self.moves[move_id]["name"] for move_id in bulk]
+        found = {name: len(self.fake.find("Invoice", DocNumber=name)) for name in names}
+        batches = self.fake.count("batch") - batches_before
+        self.figures["bulk_batch_requests"] = batches
+        self.check(
+            f"Send posted invoices: {BULK_INVOICES} invoices QuickBooks lacked go ten "
+            "per batch request; the first batch's answer lost, each is there once",
+            all(row["state"] == "done" for row in rows)
+            and len(rows) == BULK_INVOICES
+            and set(found.values()) == {1}
+            and batches >= 2,
+            f"{len(rows)} message(s): "
+            + ", ".join(
+                f"{state} {n}"
+                for state, n in sorted(Counter(r["state"] for r in rows).items())
+            )
+            + f"; {batches} batch request(s); QuickBooks objects per invoice "
+            f"{sorted(set(found.values()))}",
+        )
+
     def step_tokens(self):
         """The refresh tokens the fake saw, over the whole walk."""
         fake = self.fake
@@ -766,6 +825,7 @@ class QuickBooksWalk(walkthrough.Walk):
             ("invoices and credit notes -> QuickBooks", self.step_export),
             ("payments recorded in QuickBooks", self.step_payments),
             ("invoice edited in QuickBooks", self.step_conflict),
+            ("send posted invoices (batch)", self.step_bulk),
             ("refresh tokens", self.step_tokens),
         ):
             self.run_step(title, step)

@@ -8,12 +8,23 @@ class DistributionSyncMessage(models.Model):
 
     quickbooks_batch_request = fields.Char(
         string="QuickBooks batch",
-        readonly=True,
-        copy=False,
+        compute="_compute_quickbooks_batch_request",
         help="Request id of the QuickBooks batch this message was sent in: a "
         "later attempt asks that batch first, so a lost answer never makes a "
         "second object.",
     )
+
+    def _compute_quickbooks_batch_request(self):
+        rows = (
+            self.env["distribution.sync.quickbooks.batch"]
+            .sudo()
+            .search([("message_id", "in", self.ids)])
+        )
+        newest = {}
+        for row in rows:  # newest first
+            newest.setdefault(row.message_id.id, row.request_id)
+        for message in self:
+            message.quickbooks_batch_request = newest.get(message.id, False)
 
     def _quickbooks_send_batch_job(self):
         """queue_job entry point: send these outbound messages of one

@@ -553,18 +553,6 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
         ids = ",".join(str(i) for i in sorted(messages.ids))
         return mappers.request_id(uuid, "batch", backend.id, ids, rounds)
 
-    def _remember_batch(self, messages, request_id):
-        """Store, committed before the batch goes, which batch each message
-        is in: whatever happens to this job, a later attempt of any of them
-        asks that batch first (``_replay_batch``)."""
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                "UPDATE distribution_sync_message SET quickbooks_batch_request = %s"
-                " WHERE id IN %s",
-                [request_id, tuple(messages.ids)],
-            )
-        messages.invalidate_recordset(["quickbooks_batch_request"])
-
     def _replay_batch(self, client, request_id, move, entity, payload):
         """The object QuickBooks created for ``move`` in batch
         ``request_id``, or None when that batch did not create it. Sent again
@@ -631,7 +619,9 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
             [item[0].id for item in chunk]
         )
         request_id = self._batch_request_id(backend, messages)
-        self._remember_batch(messages, request_id)
+        self.env["distribution.sync.quickbooks.batch"].sudo()._remember(
+            messages, request_id
+        )
         items = [
             {"bId": str(move.id), "operation": "create", entity: payload}
             for _message, move, entity, payload, _invoice in chunk
