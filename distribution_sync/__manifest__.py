@@ -4,7 +4,7 @@
     "name": "Distribution Sync",
     "summary": "Exactly-once channel sync: messages, bindings, exception inbox, "
     "ownership rules, mappings and validation before posting",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",
@@ -34,8 +34,14 @@
         "views/account_move_views.xml",
         "views/stock_picking_views.xml",
         "views/res_partner_views.xml",
+        "views/distribution_sync_milestone_views.xml",
+        "views/distribution_sync_reconciliation_views.xml",
+        "views/distribution_sync_dashboard_views.xml",
         "views/distribution_sync_menus.xml",
         "wizards/distribution_sync_message_dry_run_views.xml",
     ],
     "demo": ["demo/distribution_sync_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["distribution_sync/static/tests/tours/*.js"],
+    },
 }

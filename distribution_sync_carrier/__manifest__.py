@@ -4,7 +4,7 @@
     "name": "Distribution Sync: Carriers",
     "summary": "Labels bought at delivery validation, carrier tracking on the "
     "picking and in the shop, failed deliveries in the exception inbox",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Delivery",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",
@@ -23,6 +23,7 @@
         "views/distribution_sync_shipment_views.xml",
         "views/distribution_sync_tracking_event_views.xml",
         "views/stock_picking_views.xml",
+        "views/distribution_sync_dashboard_views.xml",
     ],
     "demo": ["demo/distribution_sync_carrier_demo.xml"],
 }

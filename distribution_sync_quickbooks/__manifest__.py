@@ -4,7 +4,7 @@
     "name": "Distribution Sync: QuickBooks Online",
     "summary": "Invoices and credit notes in QuickBooks exactly once, payments "
     "recorded there settling the Odoo invoices, every difference an exception",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",
@@ -19,6 +19,7 @@
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
         "views/distribution_sync_backend_views.xml",
+        "views/distribution_sync_dashboard_views.xml",
     ],
     "demo": ["demo/distribution_sync_quickbooks_demo.xml"],
 }

@@ -25,3 +25,8 @@ from . import account_payment
 from . import stock_picking
 from . import stock_move
 from . import res_partner
+from . import distribution_sync_milestone_sla
+from . import distribution_sync_milestone
+from . import distribution_sync_reconciliation
+from . import distribution_sync_reconciliation_line
+from . import distribution_sync_dashboard

@@ -89,6 +89,9 @@ class DistributionSyncBackend(models.Model):
       when a client takes ``_request_limiter()``; the backend's own settings
       override them.
 
+    * ``_<type>_health() -> dict``: ``token_expires_at`` (datetime) and
+      ``api_support_end`` (date) when the channel has them, for the overview.
+
     Creating or saving a backend never calls the outside system.
 
     This file is the setup of a backend and the dispatch to its channel; the
@@ -217,6 +220,9 @@ class DistributionSyncBackend(models.Model):
     ownership_ids = fields.One2many("distribution.sync.ownership", "backend_id")
     validation_rule_ids = fields.One2many(
         "distribution.sync.validation.rule", "backend_id"
+    )
+    milestone_sla_ids = fields.One2many(
+        "distribution.sync.milestone.sla", "backend_id", string="Order SLAs"
     )
     color = fields.Integer()
 

@@ -26,6 +26,20 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
         compute="_compute_dashboard", string="Last successful sync"
     )
     exception_summary = fields.Char(compute="_compute_dashboard")
+    health_error_rate = fields.Float(
+        string="Error rate (24 h, %)",
+        compute="_compute_health",
+        digits=(5, 1),
+        help="Messages of the last 24 hours that failed, of all processed.",
+    )
+    health_token_expires_at = fields.Datetime(
+        string="Access expires",
+        compute="_compute_health",
+        help="When the channel's authorisation ends unless it is renewed.",
+    )
+    health_api_end = fields.Date(
+        string="API version supported until", compute="_compute_health"
+    )
 
     def _compute_dashboard(self):
         messages = self.env["distribution.sync.message"]
@@ -92,6 +106,34 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
                 f"{labels.get(cat, cat)}: {count}"
                 for cat, count in sorted(cats.items())
             )
+
+    def _compute_health(self):
+        messages = self.env["distribution.sync.message"]
+        since = fields.Datetime.now() - timedelta(hours=24)
+        by_state = {}
+        for backend, state, count in messages._read_group(
+            [
+                ("backend_id", "in", self.ids),
+                ("state", "in", ("done", "error", "dead", "blocked")),
+                ("processed_at", ">=", since),
+            ],
+            ["backend_id", "state"],
+            ["__count"],
+        ):
+            by_state.setdefault(backend.id, {})[state] = count
+        for backend in self:
+            counts = by_state.get(backend.id, {})
+            total = sum(counts.values())
+            failed = counts.get("error", 0) + counts.get("dead", 0)
+            backend.health_error_rate = 100.0 * failed / total if total else 0.0
+            health = backend._call("health") if backend.backend_type else {}
+            backend.health_token_expires_at = health.get("token_expires_at")
+            backend.health_api_end = health.get("api_support_end")
+
+    def _default_health(self):
+        """Channel verb ``health``: ``token_expires_at``, ``api_support_end``
+        when the channel has them."""
+        return {}
 
     @staticmethod
     def _ids_dict(groups):

@@ -42,6 +42,25 @@ class DistributionSyncBinding(models.Model):
         readonly=True, help="Digest of the last applied payload (unchanged = skip)."
     )
     record_name = fields.Char(compute="_compute_record_name", string="Odoo record")
+    # What the outside system last told us about the record, for the
+    # reconciliation queries (amounts in the record's currency).
+    remote_amount = fields.Float(
+        string="Total outside",
+        digits=(16, 4),
+        readonly=True,
+        help="The total the outside system last reported.",
+    )
+    remote_residual = fields.Float(
+        string="Open balance outside",
+        digits=(16, 4),
+        readonly=True,
+        help="The amount still open in the outside system (invoices).",
+    )
+    remote_state = fields.Char(
+        string="Status outside",
+        readonly=True,
+        help="The status the outside system last reported (e.g. cancelled).",
+    )
 
     _sql_constraints = [
         (
@@ -57,7 +76,16 @@ class DistributionSyncBinding(models.Model):
     ]
 
     # What the sync applied last: it decides what a later delivery skips.
-    _code_only_fields = frozenset({"sync_date", "remote_updated_at", "payload_digest"})
+    _code_only_fields = frozenset(
+        {
+            "sync_date",
+            "remote_updated_at",
+            "payload_digest",
+            "remote_amount",
+            "remote_residual",
+            "remote_state",
+        }
+    )
 
     def write(self, vals):
         refused = self._code_only_fields & set(vals)
@@ -146,6 +174,9 @@ class DistributionSyncBinding(models.Model):
         updated_at=None,
         digest=None,
         external_name=None,
+        remote_amount=None,
+        remote_residual=None,
+        remote_state=None,
     ):
         vals = {
             "backend_id": backend.id,
@@ -160,6 +191,14 @@ class DistributionSyncBinding(models.Model):
             vals["payload_digest"] = digest
         if external_name:
             vals["external_name"] = external_name
+        for name, value in (
+            ("remote_amount", remote_amount),
+            ("remote_residual", remote_residual),
+        ):
+            if value is not None:
+                vals[name] = float(value)
+        if remote_state:
+            vals["remote_state"] = remote_state
         return vals
 
     @api.model
@@ -168,8 +207,10 @@ class DistributionSyncBinding(models.Model):
     ):
         """Create or refresh the binding of ``record`` to ``external_id``.
 
-        ``values``: ``updated_at``, ``digest``, ``external_name`` (see
-        ``_prepare_binding_vals``; another name is an error, never dropped).
+        ``values``: ``updated_at``, ``digest``, ``external_name`` and what
+        the outside system reports, ``remote_amount``, ``remote_residual``,
+        ``remote_state`` (see ``_prepare_binding_vals``; another name is an
+        error, never dropped).
 
         ``binding``: what ``_find`` gave for ``external_id`` earlier in this
         transaction (an empty recordset when nothing), so that it is not

@@ -75,6 +75,12 @@ class DistributionSyncException(models.Model):
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_date = fields.Datetime(readonly=True)
     resolution_note = fields.Text()
+    # Differences found by reconciliation runs: the check and both sides.
+    reconciliation_check = fields.Char(readonly=True, index=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_odoo = fields.Monetary(string="Amount in Odoo", readonly=True)
+    amount_channel = fields.Monetary(string="Amount outside", readonly=True)
+    amount_difference = fields.Monetary(string="Difference", readonly=True)
 
     # Fields a person may change directly. The rest is the sync's record of the
     # problem, which its actions (Retry, Mark resolved, Ignore, Reopen) change

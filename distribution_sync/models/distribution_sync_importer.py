@@ -641,6 +641,8 @@ class DistributionSyncImporter(models.AbstractModel):
             updated_at=updated_at,
             digest=message.payload_digest,
             external_name=order.get("name"),
+            remote_amount=order.get("total"),
+            remote_state=self._remote_order_state(order),
         )
         return dict(
             result,
@@ -649,6 +651,14 @@ class DistributionSyncImporter(models.AbstractModel):
             problems=problems,
             summary=f"{sale_order.name} ({sale_order.state})",
         )
+
+    @api.model
+    def _remote_order_state(self, order):
+        """The channel's status of ``order`` as reconciliation compares it:
+        ``cancelled``, else its payment status (``open`` when it has none)."""
+        if order.get("cancelled_at"):
+            return "cancelled"
+        return order.get("financial_status") or "open"
 
     @api.model
     def _line_signature(self, lines, label=None):
@@ -749,6 +759,7 @@ class DistributionSyncImporter(models.AbstractModel):
                 result, state="skipped", summary="Unknown order: nothing to cancel."
             )
         result["res_id"] = sale_order.id
+        binding.sudo().write({"remote_state": "cancelled"})
         if sale_order.state == "cancel":
             return dict(result, state="skipped", summary="Already cancelled.")
         shipped = any(
@@ -941,6 +952,7 @@ class DistributionSyncImporter(models.AbstractModel):
             updated_at=refund.get("created_at"),
             digest=message.payload_digest,
             external_name=move.name,
+            remote_amount=refund.get("total"),
         )
         return dict(
             result,

@@ -4,3 +4,6 @@ from . import distribution_sync_tracking_event
 from . import delivery_carrier
 from . import stock_picking
 from . import distribution_sync_backend_demo
+from . import distribution_sync_reconciliation
+from . import distribution_sync_milestone
+from . import distribution_sync_dashboard

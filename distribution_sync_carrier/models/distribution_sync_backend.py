@@ -71,6 +71,13 @@ class DistributionSyncBackend(models.Model):
         help="A label bought longer ago than this without any carrier scan is "
         "listed under Shipments awaiting the first scan.",
     )
+    carrier_postage_tolerance = fields.Float(
+        string="Postage tolerance",
+        default=0.5,
+        digits="Product Price",
+        help="Reconciliation reports a label whose postage charged differs "
+        "from the rate quoted by more than this amount.",
+    )
     carrier_invoice_on_delivery = fields.Boolean(
         string="Invoice on delivery",
         help="Post the customer invoice of the order when the carrier reports "

@@ -5,3 +5,6 @@ from . import distribution_sync_message
 from . import distribution_sync_quickbooks_batch
 from . import account_move
 from . import distribution_sync_backend_demo
+from . import distribution_sync_reconciliation
+from . import distribution_sync_milestone
+from . import distribution_sync_dashboard

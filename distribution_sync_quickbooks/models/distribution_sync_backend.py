@@ -182,6 +182,10 @@ class DistributionSyncBackend(models.Model):
         worker (QuickBooks answers 429 beyond)."""
         return (MAX_PER_MINUTE, 60, MAX_CONCURRENT)
 
+    def _quickbooks_health(self):
+        """The connection lasts while its refresh token does."""
+        return {"token_expires_at": self.quickbooks_refresh_expires_at}
+
     def _quickbooks_test_connection(self):
         info = self._quickbooks_client().read("CompanyInfo", self.quickbooks_realm_id)
         name = (info.get("CompanyInfo") or info).get("CompanyName") or "-"

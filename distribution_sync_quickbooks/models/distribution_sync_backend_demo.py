@@ -247,7 +247,14 @@ class DistributionSyncBackend(models.Model):
     def _quickbooks_sample_export(self, move, external_id):
         """What the export of ``move`` ends with, for the sample QuickBooks
         invoice ``external_id``; nothing is sent."""
-        self.env["distribution.sync.binding"]._bind(self, move, external_id)
+        self.env["distribution.sync.binding"]._bind(
+            self,
+            move,
+            external_id,
+            remote_amount=move.amount_total,
+            remote_residual=move.amount_residual,
+            remote_state="posted",
+        )
         return {
             "external_id": external_id,
             "summary": self.env._(

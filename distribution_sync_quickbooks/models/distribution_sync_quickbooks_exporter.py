@@ -299,9 +299,22 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
                 data = client.create(
                     entity, payload, backend._quickbooks_request_id(move, "create")
                 )[entity]
-            self.env["distribution.sync.binding"]._bind(backend, move, data["Id"])
             verb = self.env._("created")
+        self._bind_move(backend, move, data, binding)
         return self._move_result(move, entity, data, invoice, verb)
+
+    def _bind_move(self, backend, move, data, binding=None):
+        """Bind ``move`` to the QuickBooks object ``data`` with what
+        QuickBooks says of it (total, open balance) for reconciliation."""
+        return self.env["distribution.sync.binding"]._bind(
+            backend,
+            move,
+            data["Id"],
+            binding=binding or None,
+            remote_amount=data.get("TotalAmt"),
+            remote_residual=data.get("Balance"),
+            remote_state="posted",
+        )
 
     def _move_result(self, move, entity, data, invoice, verb):
         theirs = mappers.parse_invoice(
@@ -387,6 +400,9 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
             except StaleObject:
                 if attempt == 2:
                     raise
+        binding.sudo().write(
+            {"remote_state": "voided", "remote_amount": 0.0, "remote_residual": 0.0}
+        )
         return {
             "external_id": binding.external_id,
             "summary": self.env._(
@@ -529,7 +545,9 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
             mappers.payment_payload(canonical, refs),
             backend._quickbooks_request_id(payment, "create"),
         )["Payment"]
-        self.env["distribution.sync.binding"]._bind(backend, payment, data["Id"])
+        self.env["distribution.sync.binding"]._bind(
+            backend, payment, data["Id"], remote_amount=data.get("TotalAmt")
+        )
         return {
             "external_id": data["Id"],
             "canonical": canonical,
@@ -648,7 +666,7 @@ class DistributionSyncQuickbooksExporter(models.AbstractModel):
                 if error:
                     raise error
                 data = answer[entity]
-                self.env["distribution.sync.binding"]._bind(backend, move, data["Id"])
+                self._bind_move(backend, move, data)
                 return self._move_result(
                     move, entity, data, invoice, self.env._("created in a batch")
                 )

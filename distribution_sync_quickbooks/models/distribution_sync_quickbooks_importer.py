@@ -146,7 +146,8 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 odoo_payment = self._register_payment(
                     backend, payment, dict(application, amount=wanted), move
                 )
-                bindings._bind(backend, odoo_payment, key)
+                bindings._bind(backend, odoo_payment, key, remote_amount=wanted)
+                self._lower_remote_balance(backend, invoice_id, application["amount"])
                 registered.append(f"{move.name} {wanted}")
             for credit_id, credit_note, share in shares:
                 key = f"payment:{payment_id}:{credit_id}:{invoice_id}"
@@ -157,7 +158,8 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 except SyncError as exc:
                     problems.append(exc)
                     continue
-                bindings._bind(backend, partial, key)
+                bindings._bind(backend, partial, key, remote_amount=share)
+                self._lower_remote_balance(backend, credit_id, share)
                 registered.append(f"{credit_note.name} → {move.name} {share}")
         return {
             "res_model": "account.move" if registered else None,
@@ -170,6 +172,21 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             ),
             "problems": problems,
         }
+
+    def _lower_remote_balance(self, backend, external_id, amount):
+        """What a QuickBooks payment applied to a document lowers its open
+        balance there by (the document's reconciliation compares it). In the
+        database, so that two payments of one invoice applied at once both
+        count."""
+        self.env.cr.execute(
+            """UPDATE distribution_sync_binding
+                  SET remote_residual = GREATEST(
+                      COALESCE(remote_residual, 0) - %s, 0)
+                WHERE backend_id = %s AND res_model = 'account.move'
+                  AND external_id = %s""",
+            (float(amount), backend.id, str(external_id)),
+        )
+        self.env["distribution.sync.binding"].invalidate_model(["remote_residual"])
 
     def _unknown_document(self, payment_id, application):
         noun = (
@@ -316,12 +333,25 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                 state="skipped",
                 summary=self.env._("QuickBooks owns invoices on this backend."),
             )
+        binding = self.env["distribution.sync.binding"]._find(
+            backend, "account.move", entity_id
+        )
         if operation == "Delete":
+            binding.sudo().write({"remote_state": "deleted"})
             changes = [self.env._("It was deleted in QuickBooks.")]
         else:
             data = backend._quickbooks_client().read(entity, entity_id)[entity]
             move_type = "credit_note" if entity == "CreditMemo" else "invoice"
             theirs = mappers.parse_invoice(data, move_type=move_type)
+            # What QuickBooks says now (a payment there changes the balance),
+            # for reconciliation.
+            binding.sudo().write(
+                {
+                    "remote_amount": float(data.get("TotalAmt") or 0),
+                    "remote_residual": float(data.get("Balance") or 0),
+                    "remote_state": theirs["state"] or "posted",
+                }
+            )
             changes = mappers.invoice_differences(
                 move._prepare_distribution_sync_invoice(),
                 theirs,

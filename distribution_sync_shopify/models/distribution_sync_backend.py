@@ -109,6 +109,13 @@ class DistributionSyncBackend(models.Model):
     def _inverse_shopify_access_token(self):
         self._inverse_secret("shopify_access_token")
 
+    def _shopify_health(self):
+        """Until when Shopify serves the backend's API version."""
+        try:
+            return {"api_support_end": versions.support_end(self.shopify_api_version)}
+        except ValueError:
+            return {}
+
     @api.depends("shopify_api_version", "backend_type")
     def _compute_shopify_api_version_warning(self):
         today = fields.Date.context_today(self)

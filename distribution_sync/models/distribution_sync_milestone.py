@@ -1,0 +1,511 @@
+# Copyright 2026 distribution_sync maintainers
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+import logging
+import math
+import time
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..core import milestones as core_milestones
+from ..core import workdays
+
+_logger = logging.getLogger(__name__)
+
+# The temporary tables a refresh works in (dropped with its transaction).
+ORDERS_TABLE = "tmp_dsync_milestone_order"
+DAYS_TABLE = "tmp_dsync_workday"
+
+
+class DistributionSyncMilestone(models.Model):
+    """One step of a channel order's life: when it was reached, when it was
+    due (the backend's SLA for the step, counted on the company's working
+    days from the step's anchor, ``core.milestones``) and whether it is late.
+
+    Kept by ``_refresh``, a handful of set-based statements whatever the
+    number of orders. Each step is proved by a query (``_milestone_sources``),
+    which channel addons extend for the steps only they can prove (the carrier
+    for ``delivered``, the accounting channel for ``accounted``); a step
+    nobody can prove is not tracked.
+    """
+
+    _name = "distribution.sync.milestone"
+    _description = "Order milestone"
+    _order = "due_at, id"
+    _rec_name = "step"
+
+    sale_order_id = fields.Many2one(
+        "sale.order", string="Order", required=True, ondelete="cascade", index=True
+    )
+    backend_id = fields.Many2one(
+        "distribution.sync.backend", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one("res.company", required=True, index=True)
+    partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer")
+    step = fields.Selection(core_milestones.STEP_SELECTION, required=True, index=True)
+    sequence = fields.Integer(help="Position of the step in an order's life.")
+    anchor_at = fields.Datetime(
+        string="Clock started", help="When the step its SLA counts from was reached."
+    )
+    due_at = fields.Datetime(string="Due", index=True)
+    reached_at = fields.Datetime(string="Reached")
+    state = fields.Selection(
+        core_milestones.STATES, required=True, default="pending", index=True
+    )
+    lead_time_hours = fields.Float(
+        string="Lead time (hours)",
+        aggregator="avg",
+        help="From the clock's start to the step (calendar hours).",
+    )
+    on_time_rate = fields.Float(
+        string="On time (%)",
+        aggregator="avg",
+        help="100 for a step reached on time, 0 for a late one: its average is "
+        "the share on time.",
+    )
+    activity_id = fields.Many2one(
+        "mail.activity",
+        string="Late activity",
+        ondelete="set null",
+        help="The to-do given to the order's owner when the step became late.",
+    )
+
+    _sql_constraints = [
+        (
+            "order_step_uniq",
+            "unique(sale_order_id, step)",
+            "An order has one milestone per step.",
+        )
+    ]
+
+    # ------------------------------------------------------------------ sources
+    @api.model
+    def _milestone_sources(self):
+        """``{step: SQL}``: for the orders of the table ``tmp_dsync_milestone_order``
+        (``order_id``, ``backend_id``, ``company_id``), the rows
+        ``(order_id, reached_at)`` of the orders that reached the step. An
+        addon adds the steps it can prove."""
+        return {
+            # The first time the channel's order reached Odoo.
+            "received": f"""
+                SELECT t.order_id, b.create_date
+                  FROM {ORDERS_TABLE} t
+                  JOIN distribution_sync_binding b
+                    ON b.res_model = 'sale.order' AND b.res_id = t.order_id
+                   AND b.backend_id = t.backend_id""",
+            # Confirmation sets the order date.
+            "confirmed": f"""
+                SELECT t.order_id, so.date_order
+                  FROM {ORDERS_TABLE} t JOIN sale_order so ON so.id = t.order_id
+                 WHERE so.state = 'sale'""",
+            # Every delivery out of the warehouse done (none left to do).
+            "shipped": f"""
+                SELECT t.order_id, max(p.date_done)
+                  FROM {ORDERS_TABLE} t
+                  JOIN stock_picking p ON p.sale_id = t.order_id
+                  JOIN stock_picking_type pt ON pt.id = p.picking_type_id
+                 WHERE pt.code = 'outgoing'
+                 GROUP BY t.order_id
+                HAVING bool_and(p.state IN ('done', 'cancel'))
+                   AND bool_or(p.state = 'done')""",
+            # The first customer invoice posted.
+            "invoiced": f"""
+                SELECT t.order_id, min(am.create_date)
+                  FROM {ORDERS_TABLE} t
+                  JOIN sale_order_line sol ON sol.order_id = t.order_id
+                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                  JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                  JOIN account_move am ON am.id = aml.move_id
+                 WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
+                 GROUP BY t.order_id""",
+            # Every posted invoice paid: when its last payment was matched.
+            "paid": f"""
+                SELECT inv.order_id, max(COALESCE(pay.matched_at, inv.write_date))
+                  FROM (
+                    SELECT DISTINCT t.order_id, am.id AS move_id, am.payment_state,
+                           am.write_date
+                      FROM {ORDERS_TABLE} t
+                      JOIN sale_order_line sol ON sol.order_id = t.order_id
+                      JOIN sale_order_line_invoice_rel rel
+                        ON rel.order_line_id = sol.id
+                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                      JOIN account_move am ON am.id = aml.move_id
+                     WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
+                  ) inv
+                  LEFT JOIN LATERAL (
+                    SELECT max(apr.create_date) AS matched_at
+                      FROM account_move_line rl
+                      JOIN account_partial_reconcile apr
+                        ON apr.debit_move_id = rl.id
+                     WHERE rl.move_id = inv.move_id
+                  ) pay ON true
+                 GROUP BY inv.order_id
+                HAVING bool_and(inv.payment_state IN ('paid', 'in_payment'))""",
+        }
+
+    # ------------------------------------------------------------------ refresh
+    @api.model
+    def _cron_refresh(self):
+        self._refresh()
+
+    @api.model
+    def _refresh(self, order_ids=None):
+        """Bring the milestones of channel orders up to date, set-wise.
+
+        ``order_ids``: only these orders; else every order bound to a backend
+        that still has a step to reach (a finished order is not read again).
+        Cancelled orders keep the steps they reached and lose the others.
+        Returns ``{"orders": n, "seconds": s, "late": newly late}``."""
+        started = time.monotonic()
+        self.env.flush_all()
+        cr = self.env.cr
+        sources = self._milestone_sources()
+        steps = [code for code, *_rest in core_milestones.STEPS if code in sources]
+        self._collect_orders(order_ids, steps)
+        cr.execute(f"SELECT count(*) FROM {ORDERS_TABLE}")
+        orders = cr.fetchone()[0]
+        self._drop_cancelled()
+        self._insert_rows(steps)
+        for step in steps:
+            self._apply_source(step, sources[step])
+        self._apply_due_dates()
+        late_ids = self._apply_states()
+        self.invalidate_model()
+        self._notify_late(late_ids)
+        self._close_reached_activities()
+        seconds = time.monotonic() - started
+        _logger.info(
+            "Milestones of %s orders refreshed in %.2f s (%s newly late)",
+            orders,
+            seconds,
+            len(late_ids),
+        )
+        return {"orders": orders, "seconds": seconds, "late": len(late_ids)}
+
+    def _collect_orders(self, order_ids, steps):
+        cr = self.env.cr
+        cr.execute(f"DROP TABLE IF EXISTS {ORDERS_TABLE}")
+        where = ""
+        params = {"steps": list(steps)}
+        if order_ids is not None:
+            where = "AND b.res_id = ANY(%(orders)s)"
+            params["orders"] = list(order_ids)
+        else:
+            # Orders with every tracked step reached are finished.
+            where = """AND (
+                NOT EXISTS (SELECT 1 FROM distribution_sync_milestone m
+                             WHERE m.sale_order_id = b.res_id)
+                OR EXISTS (SELECT 1 FROM distribution_sync_milestone m
+                            WHERE m.sale_order_id = b.res_id
+                              AND m.reached_at IS NULL)
+                OR (SELECT count(*) FROM distribution_sync_milestone m
+                     WHERE m.sale_order_id = b.res_id)
+                   < cardinality(%(steps)s::varchar[]))"""
+        cr.execute(
+            f"""CREATE TEMP TABLE {ORDERS_TABLE} ON COMMIT DROP AS
+                SELECT DISTINCT ON (b.res_id) b.res_id AS order_id,
+                       b.backend_id, so.company_id, so.state
+                  FROM distribution_sync_binding b
+                  JOIN sale_order so ON so.id = b.res_id
+                  JOIN distribution_sync_backend be ON be.id = b.backend_id
+                 WHERE b.res_model = 'sale.order' AND be.active {where}
+                 ORDER BY b.res_id, b.id""",
+            params,
+        )
+        cr.execute(f"CREATE INDEX ON {ORDERS_TABLE} (order_id)")
+        cr.execute(f"ANALYZE {ORDERS_TABLE}")
+
+    def _drop_cancelled(self):
+        self.env.cr.execute(
+            f"""DELETE FROM distribution_sync_milestone m
+                 USING {ORDERS_TABLE} t
+                 WHERE m.sale_order_id = t.order_id AND t.state = 'cancel'
+                   AND m.reached_at IS NULL"""
+        )
+        self.env.cr.execute(f"DELETE FROM {ORDERS_TABLE} WHERE state = 'cancel'")
+
+    def _insert_rows(self, steps):
+        """One row per order and tracked step (a step a backend's SLA line
+        switches off is not tracked for its orders)."""
+        sequences = {code: i for i, (code, *_r) in enumerate(core_milestones.STEPS)}
+        self.env.cr.execute(
+            f"""INSERT INTO distribution_sync_milestone
+                    (sale_order_id, backend_id, company_id, step, sequence, state,
+                     create_uid, create_date, write_uid, write_date)
+                SELECT t.order_id, t.backend_id, t.company_id, s.step, s.seq,
+                       'pending', %(uid)s, now() at time zone 'UTC',
+                       %(uid)s, now() at time zone 'UTC'
+                  FROM {ORDERS_TABLE} t
+                 CROSS JOIN unnest(%(steps)s::varchar[], %(seqs)s::int[])
+                       AS s(step, seq)
+                  LEFT JOIN distribution_sync_milestone_sla sla
+                    ON sla.backend_id = t.backend_id AND sla.step = s.step
+                 WHERE COALESCE(sla.tracked, true)
+                ON CONFLICT (sale_order_id, step) DO NOTHING""",
+            {
+                "uid": self.env.uid,
+                "steps": list(steps),
+                "seqs": [sequences[step] for step in steps],
+            },
+        )
+
+    def _apply_source(self, step, query):
+        self.env.cr.execute(
+            f"""UPDATE distribution_sync_milestone m
+                   SET reached_at = src.reached_at
+                  FROM (
+                    SELECT t.order_id, src.reached_at
+                      FROM {ORDERS_TABLE} t
+                      LEFT JOIN ({query}) AS src(order_id, reached_at)
+                        ON src.order_id = t.order_id
+                  ) src
+                 WHERE m.sale_order_id = src.order_id AND m.step = %s
+                   AND m.reached_at IS DISTINCT FROM src.reached_at""",
+            (step,),
+        )
+
+    # ---------------------------------------------------------------- due dates
+    def _calendars(self):
+        """``{company id: (key, tz, weekdays, holidays)}`` of the companies of
+        the orders: their working calendar (every day works without one)."""
+        cr = self.env.cr
+        cr.execute(f"SELECT DISTINCT company_id FROM {ORDERS_TABLE}")
+        companies = self.env["res.company"].browse([r[0] for r in cr.fetchall()])
+        result = {}
+        for company in companies:
+            calendar = company.resource_calendar_id
+            weekdays = {int(a.dayofweek) for a in calendar.attendance_ids}
+            leaves = self.env["resource.calendar.leaves"].search(
+                [
+                    ("resource_id", "=", False),
+                    ("company_id", "in", [company.id, False]),
+                    ("calendar_id", "in", [calendar.id, False]),
+                ]
+            )
+            holidays = set()
+            for leave in leaves:
+                day = leave.date_from.date()
+                while day <= leave.date_to.date():
+                    holidays.add(day)
+                    day += timedelta(days=1)
+            result[company.id] = (
+                company.id,
+                calendar.tz or company.partner_id.tz or "UTC",
+                weekdays,
+                holidays,
+            )
+        return result
+
+    def _fill_days(self, calendars):
+        cr = self.env.cr
+        cr.execute(
+            f"""SELECT min(m.anchor_at)::date, max(m.anchor_at)::date
+                  FROM distribution_sync_milestone m
+                  JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id"""
+        )
+        first, last = cr.fetchone()
+        cr.execute(f"DROP TABLE IF EXISTS {DAYS_TABLE}")
+        cr.execute(
+            f"""CREATE TEMP TABLE {DAYS_TABLE} (company_id int, day date,
+                working boolean, before_hours float8) ON COMMIT DROP"""
+        )
+        if not first:
+            return
+        cr.execute(
+            "SELECT COALESCE(max(hours), 0) FROM distribution_sync_milestone_sla"
+        )
+        longest = max([cr.fetchone()[0], *core_milestones.DEFAULT_SLA_HOURS.values()])
+        # The longest SLA in working days, as calendar days with weekends and
+        # a margin for holidays; a day on each side for the time zones.
+        span = math.ceil(longest / workdays.DAY_HOURS * 7 / 5) + 31
+        first -= timedelta(days=1)
+        last += timedelta(days=span)
+        for company_id, (_key, _tz, weekdays, holidays) in calendars.items():
+            rows = workdays.day_table(first, last, weekdays, holidays)
+            cr.execute(
+                f"""INSERT INTO {DAYS_TABLE}
+                    SELECT %s, * FROM unnest(%s::date[], %s::bool[], %s::float8[])""",
+                (
+                    company_id,
+                    [row[0] for row in rows],
+                    [row[1] for row in rows],
+                    [row[2] for row in rows],
+                ),
+            )
+        cr.execute(f"CREATE INDEX ON {DAYS_TABLE} (company_id, day)")
+        cr.execute(f"CREATE INDEX ON {DAYS_TABLE} (company_id, before_hours)")
+        cr.execute(f"ANALYZE {DAYS_TABLE}")
+
+    def _apply_due_dates(self):
+        """``anchor_at`` from the anchor step, ``due_at`` that many working
+        hours later in the company's time zone (``core.workdays``: the
+        working day whose hours before it are the whole days of the target)."""
+        cr = self.env.cr
+        anchors = [
+            (code, anchor) for code, anchor in core_milestones.ANCHORS.items() if anchor
+        ]
+        defaults = core_milestones.DEFAULT_SLA_HOURS
+        cr.execute(
+            f"""UPDATE distribution_sync_milestone m
+                   SET anchor_at = a.reached_at
+                  FROM {ORDERS_TABLE} t,
+                       unnest(%s::varchar[], %s::varchar[]) AS s(step, anchor),
+                       distribution_sync_milestone a
+                 WHERE m.sale_order_id = t.order_id AND m.step = s.step
+                   AND a.sale_order_id = m.sale_order_id AND a.step = s.anchor
+                   AND m.anchor_at IS DISTINCT FROM a.reached_at""",
+            ([a[0] for a in anchors], [a[1] for a in anchors]),
+        )
+        calendars = self._calendars()
+        self._fill_days(calendars)
+        cr.execute(
+            f"""WITH target AS (
+                  SELECT m.id, m.company_id, c.tz,
+                         d.before_hours
+                         + CASE WHEN d.working THEN extract(epoch FROM
+                             c.local_at - c.local_at::date) / 3600.0 ELSE 0 END
+                         + COALESCE(sla.hours, s.hours) AS hours
+                    FROM distribution_sync_milestone m
+                    JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id
+                    JOIN unnest(%(steps)s::varchar[], %(hours)s::float8[])
+                         AS s(step, hours) ON s.step = m.step
+                    LEFT JOIN distribution_sync_milestone_sla sla
+                      ON sla.backend_id = m.backend_id AND sla.step = m.step
+                    JOIN unnest(%(companies)s::int[], %(zones)s::varchar[])
+                         AS z(company_id, tz) ON z.company_id = m.company_id
+                    CROSS JOIN LATERAL (
+                      SELECT z.tz, (m.anchor_at AT TIME ZONE 'UTC')
+                             AT TIME ZONE z.tz AS local_at
+                    ) c
+                    JOIN {DAYS_TABLE} d
+                      ON d.company_id = m.company_id AND d.day = c.local_at::date
+                   WHERE m.anchor_at IS NOT NULL
+                     AND COALESCE(sla.hours, s.hours) > 0
+                )
+                , due AS (
+                  SELECT tg.id,
+                         ((d.day + (tg.hours - d.before_hours) * interval '1 hour')
+                          AT TIME ZONE tg.tz) AT TIME ZONE 'UTC' AS due_at
+                    FROM target tg
+                    JOIN {DAYS_TABLE} d
+                      ON d.company_id = tg.company_id AND d.working
+                     AND d.before_hours = floor(tg.hours / 24.0) * 24.0
+                )
+                UPDATE distribution_sync_milestone m
+                   SET due_at = x.due_at
+                  FROM (
+                    SELECT mm.id, due.due_at
+                      FROM distribution_sync_milestone mm
+                      JOIN {ORDERS_TABLE} t ON t.order_id = mm.sale_order_id
+                      LEFT JOIN due ON due.id = mm.id
+                  ) x
+                 WHERE m.id = x.id AND m.due_at IS DISTINCT FROM x.due_at""",
+            {
+                "steps": [code for code, *_rest in core_milestones.STEPS],
+                "hours": [
+                    float(defaults.get(code, 0))
+                    for code, *_rest in core_milestones.STEPS
+                ],
+                "companies": list(calendars),
+                "zones": [value[1] for value in calendars.values()],
+            },
+        )
+
+    def _apply_states(self):
+        """States, lead times and on-time rates; the ids of the steps that
+        became late without being reached (someone must act on them)."""
+        cr = self.env.cr
+        now = fields.Datetime.now()
+        cr.execute(
+            f"""WITH computed AS (
+                  SELECT m.id,
+                         CASE WHEN m.reached_at IS NOT NULL THEN
+                                CASE WHEN m.due_at IS NOT NULL
+                                      AND m.reached_at > m.due_at
+                                     THEN 'late' ELSE 'on_time' END
+                              WHEN m.due_at IS NOT NULL AND %(now)s > m.due_at
+                              THEN 'late'
+                              ELSE 'pending' END AS state,
+                         (extract(epoch FROM m.reached_at - m.anchor_at)
+                          / 3600.0)::float8 AS lead_time
+                    FROM distribution_sync_milestone m
+                    JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id
+                )
+                UPDATE distribution_sync_milestone m
+                   SET state = c.state,
+                       lead_time_hours = c.lead_time,
+                       on_time_rate = CASE
+                         WHEN m.reached_at IS NULL THEN NULL
+                         WHEN c.state = 'on_time' THEN 100.0 ELSE 0.0 END,
+                       write_date = %(now)s
+                  FROM computed c
+                 WHERE m.id = c.id
+                   AND (m.state IS DISTINCT FROM c.state
+                        OR m.lead_time_hours IS DISTINCT FROM c.lead_time)
+             RETURNING m.id, c.state = 'late' AND m.reached_at IS NULL
+                       AND m.activity_id IS NULL""",
+            {"now": now},
+        )
+        return [row[0] for row in cr.fetchall() if row[1]]
+
+    # --------------------------------------------------------------- activities
+    def _late_owner(self):
+        """Who acts on a late step: the order's salesperson, else the
+        backend's responsible user."""
+        self.ensure_one()
+        for user in (self.sale_order_id.user_id, self.backend_id.responsible_user_id):
+            if user and user.active and not user.share:
+                return user
+        return None
+
+    def _prepare_late_activity_vals(self, activity_type, model_id):
+        self.ensure_one()
+        owner = self._late_owner()
+        if not owner:
+            return None
+        step = dict(self._fields["step"]._description_selection(self.env))[self.step]
+        return {
+            "res_model_id": model_id,
+            "res_id": self.sale_order_id.id,
+            "activity_type_id": activity_type.id,
+            "user_id": owner.id,
+            "date_deadline": fields.Date.context_today(self),
+            "summary": self.env._(
+                "%(order)s: %(step)s is late (due %(due)s)",
+                order=self.sale_order_id.name,
+                step=step,
+                due=fields.Datetime.to_string(self.due_at)[:16],
+            ),
+        }
+
+    @api.model
+    def _notify_late(self, milestone_ids):
+        """A to-do on the order for each step that just became late."""
+        if not milestone_ids:
+            return
+        milestones = self.browse(milestone_ids)
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id("sale.order")
+        pairs = [
+            (milestone, milestone._prepare_late_activity_vals(activity_type, model_id))
+            for milestone in milestones
+        ]
+        pairs = [(milestone, vals) for milestone, vals in pairs if vals]
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(mail_activity_quick_update=True)
+            .create([vals for _milestone, vals in pairs])
+        )
+        for (milestone, _vals), activity in zip(pairs, activities, strict=True):
+            milestone.activity_id = activity
+
+    @api.model
+    def _close_reached_activities(self):
+        """The to-do of a late step is done once the step is reached."""
+        done = self.search([("activity_id", "!=", False), ("reached_at", "!=", False)])
+        if not done:
+            return
+        activities = done.activity_id
+        done.write({"activity_id": False})
+        activities.sudo().action_feedback(feedback=self.env._("The step was reached."))
