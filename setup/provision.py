@@ -19,7 +19,8 @@ Python version (``odoo-18.0-py3.11``):
                 ``requirements.txt`` when it pins them, else
                 ``setup/odoo-18.0-requirements.txt``; binary psycopg2, no python-ldap),
                 the Odoo source registered as the ``odoo`` distribution, and
-                ``setup/runtime-requirements.txt`` (queue_job's wheel, pytest-odoo).
+                ``setup/runtime-requirements.txt`` (queue_job's wheel, pytest-odoo,
+                websocket-client for the browser tours).
 ``pg/``         a private PostgreSQL cluster on a free local port, started on demand,
                 used when the server named by ``PGHOST``/``PGPORT``/``PGUSER``/
                 ``PGPASSWORD`` does not answer (or none is named and none answers on
@@ -32,9 +33,10 @@ Python version (``odoo-18.0-py3.11``):
 ``runtime.json`` what the harness reads (commands, paths, database settings).
 
 Each part is rebuilt only when its inputs change (the source, the pinned requirements,
-this script's layout version, the Python version); a provisioned runtime is found again
-with no variable set. Exit code 0 when the runtime is ready, 2 when it cannot be made
-(the message says why and what to set).
+this script's layout version, the Python version); a change of
+``setup/runtime-requirements.txt`` alone is installed into the existing virtualenv. A
+provisioned runtime is found again with no variable set. Exit code 0 when the runtime
+is ready, 2 when it cannot be made (the message says why and what to set).
 """
 
 import argparse
@@ -390,12 +392,33 @@ def register_odoo(python, src, version):
     (info / "RECORD").write_text("", encoding="utf-8")
 
 
-def ensure_venv(rt, state, python):
-    """The runtime's virtualenv, rebuilt when the pinned requirements change."""
-    venv = rt / "venv"
-    vpython = venv / "bin" / "python"
+def venv_stamps(rt, state, python):
+    """The stamps of the virtualenv's two parts: Odoo's dependencies (with the
+    source and the Python version they were built for) and, on top of them,
+    ``setup/runtime-requirements.txt`` with its constraints."""
     requirements = odoo_requirements(rt / "src")
-    wanted = hashlib.sha256(
+    odoo_part = hashlib.sha256(
+        "\n".join(
+            [*requirements, python_version(python), state.get("source", "")]
+        ).encode()
+    ).hexdigest()
+    runtime_part = hashlib.sha256(
+        "\n".join(
+            [
+                odoo_part,
+                RUNTIME_REQUIREMENTS.read_text(encoding="utf-8"),
+                *queue_job_constraints(rt / "src"),
+            ]
+        ).encode()
+    ).hexdigest()
+    return requirements, odoo_part, runtime_part
+
+
+def legacy_venv_stamp(requirements, python, state):
+    """The single stamp runtimes had before the virtualenv was stamped in two parts
+    (the runtime requirements inside it): such a virtualenv is kept when it still
+    matches, instead of being rebuilt once for the new stamps."""
+    return hashlib.sha256(
         "\n".join(
             [
                 *requirements,
@@ -405,41 +428,62 @@ def ensure_venv(rt, state, python):
             ]
         ).encode()
     ).hexdigest()
-    if state.get("venv") == wanted and vpython.is_file():
-        return wanted
-    say(f"building the virtualenv ({len(requirements)} pinned Odoo dependencies)")
-    shutil.rmtree(venv, ignore_errors=True)
-    run([python, "-m", "venv", str(venv)], timeout=600)
+
+
+def ensure_venv(rt, state, python):
+    """The runtime's virtualenv: rebuilt when Odoo's requirements, the source or the
+    Python version change; when only ``setup/runtime-requirements.txt`` changes, that
+    file is installed again into it (pip adds and upgrades, removes nothing).
+    Updates the stamps ``venv_odoo`` and ``venv_runtime`` of ``state``."""
+    venv = rt / "venv"
+    vpython = venv / "bin" / "python"
+    requirements, odoo_part, runtime_part = venv_stamps(rt, state, python)
+    legacy = state.pop("venv", None)
+    if legacy and legacy == legacy_venv_stamp(requirements, python, state):
+        state["venv_odoo"], state["venv_runtime"] = odoo_part, runtime_part
     pip = [str(vpython), "-m", "pip", "--disable-pip-version-check"]
-    run([*pip, "install", "--quiet", "--upgrade", "pip", "wheel"], timeout=PIP_TIMEOUT)
-    req_file = rt / "odoo-requirements.txt"
-    req_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
-    run(
-        [*pip, "install", "--prefer-binary", "-r", str(req_file)],
-        timeout=PIP_TIMEOUT,
-        log=rt / "pip-odoo.log",
-    )
-    version = odoo_version(rt / "src")
-    register_odoo(str(vpython), rt / "src", version)
-    constraints = rt / "runtime-constraints.txt"
-    constraints.write_text("\n".join(queue_job_constraints(rt / "src")) + "\n")
-    run(
-        [
-            *pip,
-            "install",
-            "--prefer-binary",
-            "-r",
-            str(RUNTIME_REQUIREMENTS),
-            "-c",
-            str(constraints),
-        ],
-        timeout=PIP_TIMEOUT,
-        log=rt / "pip-runtime.log",
-    )
-    out = run([str(vpython), str(rt / "src" / "odoo-bin"), "--version"], timeout=300)
-    if f"Odoo Server {SERIES}" not in out:
-        raise ProvisionError(f"odoo-bin --version printed {out.strip()!r}")
-    return wanted
+    if state.get("venv_odoo") != odoo_part or not vpython.is_file():
+        state.pop("venv_runtime", None)
+        say(f"building the virtualenv ({len(requirements)} pinned Odoo dependencies)")
+        shutil.rmtree(venv, ignore_errors=True)
+        run([python, "-m", "venv", str(venv)], timeout=600)
+        run(
+            [*pip, "install", "--quiet", "--upgrade", "pip", "wheel"],
+            timeout=PIP_TIMEOUT,
+        )
+        req_file = rt / "odoo-requirements.txt"
+        req_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        run(
+            [*pip, "install", "--prefer-binary", "-r", str(req_file)],
+            timeout=PIP_TIMEOUT,
+            log=rt / "pip-odoo.log",
+        )
+        version = odoo_version(rt / "src")
+        register_odoo(str(vpython), rt / "src", version)
+        state["venv_odoo"] = odoo_part
+    if state.get("venv_runtime") != runtime_part:
+        say("installing setup/runtime-requirements.txt into the virtualenv")
+        constraints = rt / "runtime-constraints.txt"
+        constraints.write_text("\n".join(queue_job_constraints(rt / "src")) + "\n")
+        run(
+            [
+                *pip,
+                "install",
+                "--prefer-binary",
+                "-r",
+                str(RUNTIME_REQUIREMENTS),
+                "-c",
+                str(constraints),
+            ],
+            timeout=PIP_TIMEOUT,
+            log=rt / "pip-runtime.log",
+        )
+        out = run(
+            [str(vpython), str(rt / "src" / "odoo-bin"), "--version"], timeout=300
+        )
+        if f"Odoo Server {SERIES}" not in out:
+            raise ProvisionError(f"odoo-bin --version printed {out.strip()!r}")
+        state["venv_runtime"] = runtime_part
 
 
 def queue_job_constraints(src):
@@ -844,8 +888,11 @@ def provision(python=None):
             state = {"layout": LAYOUT_VERSION}
         state["source"] = ensure_source(rt, state)
         state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
-        state["venv"] = ensure_venv(rt, state, python)
-        state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        try:
+            ensure_venv(rt, state, python)
+        finally:
+            # a part that was built stays built when the next one fails
+            state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         vpython = rt / "venv" / "bin" / "python"
         pg = ensure_postgres(rt, state, str(vpython))
         site = site_packages(str(vpython))

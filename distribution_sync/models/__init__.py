@@ -7,6 +7,7 @@ from . import distribution_sync_backend_rules_mixin
 from . import distribution_sync_backend_dashboard_mixin
 from . import distribution_sync_backend_stock_mixin
 from . import distribution_sync_backend
+from . import distribution_sync_backend_demo
 from . import distribution_sync_generic
 from . import distribution_sync_message
 from . import distribution_sync_binding

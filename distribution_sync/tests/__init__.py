@@ -16,3 +16,4 @@ from . import test_refund
 from . import test_stock_push
 from . import test_canonical_invoice
 from . import test_request_slot
+from . import test_tour_smoke
