@@ -42,6 +42,9 @@
     ],
     "demo": ["demo/distribution_sync_demo.xml"],
     "assets": {
+        "web.assets_backend": [
+            "distribution_sync/static/src/scss/distribution_sync_overview.scss"
+        ],
         "web.assets_tests": ["distribution_sync/static/tests/tours/*.js"],
     },
 }

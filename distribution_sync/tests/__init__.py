@@ -17,3 +17,4 @@ from . import test_stock_push
 from . import test_canonical_invoice
 from . import test_request_slot
 from . import test_tour_smoke
+from . import test_tour_overview
