@@ -36,7 +36,7 @@
         "views/res_partner_views.xml",
         "views/distribution_sync_milestone_views.xml",
         "views/distribution_sync_reconciliation_views.xml",
-        "views/distribution_sync_dashboard_views.xml",
+        "wizards/distribution_sync_dashboard_views.xml",
         "views/distribution_sync_menus.xml",
         "wizards/distribution_sync_message_dry_run_views.xml",
     ],

@@ -23,7 +23,7 @@
         "views/distribution_sync_shipment_views.xml",
         "views/distribution_sync_tracking_event_views.xml",
         "views/stock_picking_views.xml",
-        "views/distribution_sync_dashboard_views.xml",
+        "wizards/distribution_sync_dashboard_views.xml",
     ],
     "demo": ["demo/distribution_sync_carrier_demo.xml"],
 }

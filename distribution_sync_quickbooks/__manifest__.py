@@ -19,7 +19,7 @@
         "data/queue_job_data.xml",
         "data/ir_cron_data.xml",
         "views/distribution_sync_backend_views.xml",
-        "views/distribution_sync_dashboard_views.xml",
+        "wizards/distribution_sync_dashboard_views.xml",
     ],
     "demo": ["demo/distribution_sync_quickbooks_demo.xml"],
 }

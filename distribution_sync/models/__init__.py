@@ -30,4 +30,3 @@ from . import distribution_sync_milestone_sla
 from . import distribution_sync_milestone
 from . import distribution_sync_reconciliation
 from . import distribution_sync_reconciliation_line
-from . import distribution_sync_dashboard

@@ -17,7 +17,7 @@ DEMO_ORDERS = (
 
 
 class DistributionSyncBackend(models.Model):
-    _inherit = "distribution.sync.backend"
+    _inherit = "distribution.sync.backend"  # pylint: disable=consider-merging-classes-inherited
 
     def _demo_load_order_history(self, partner_id, product_id):
         """Demo: a week of channel orders on this backend, as the overview

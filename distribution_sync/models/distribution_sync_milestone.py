@@ -33,6 +33,8 @@ class DistributionSyncMilestone(models.Model):
     _description = "Order milestone"
     _order = "due_at, id"
     _rec_name = "step"
+    _orders_table = ORDERS_TABLE
+    _days_table = DAYS_TABLE
 
     sale_order_id = fields.Many2one(
         "sale.order", string="Order", required=True, ondelete="cascade", index=True
@@ -89,19 +91,19 @@ class DistributionSyncMilestone(models.Model):
             # The first time the channel's order reached Odoo.
             "received": f"""
                 SELECT t.order_id, b.create_date
-                  FROM {ORDERS_TABLE} t
+                  FROM {self._orders_table} t
                   JOIN distribution_sync_binding b
                     ON b.res_model = 'sale.order' AND b.res_id = t.order_id
                    AND b.backend_id = t.backend_id""",
             # Confirmation sets the order date.
             "confirmed": f"""
                 SELECT t.order_id, so.date_order
-                  FROM {ORDERS_TABLE} t JOIN sale_order so ON so.id = t.order_id
+                  FROM {self._orders_table} t JOIN sale_order so ON so.id = t.order_id
                  WHERE so.state = 'sale'""",
             # Every delivery out of the warehouse done (none left to do).
             "shipped": f"""
                 SELECT t.order_id, max(p.date_done)
-                  FROM {ORDERS_TABLE} t
+                  FROM {self._orders_table} t
                   JOIN stock_picking p ON p.sale_id = t.order_id
                   JOIN stock_picking_type pt ON pt.id = p.picking_type_id
                  WHERE pt.code = 'outgoing'
@@ -111,7 +113,7 @@ class DistributionSyncMilestone(models.Model):
             # The first customer invoice posted.
             "invoiced": f"""
                 SELECT t.order_id, min(am.create_date)
-                  FROM {ORDERS_TABLE} t
+                  FROM {self._orders_table} t
                   JOIN sale_order_line sol ON sol.order_id = t.order_id
                   JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
                   JOIN account_move_line aml ON aml.id = rel.invoice_line_id
@@ -124,7 +126,7 @@ class DistributionSyncMilestone(models.Model):
                   FROM (
                     SELECT DISTINCT t.order_id, am.id AS move_id, am.payment_state,
                            am.write_date
-                      FROM {ORDERS_TABLE} t
+                      FROM {self._orders_table} t
                       JOIN sale_order_line sol ON sol.order_id = t.order_id
                       JOIN sale_order_line_invoice_rel rel
                         ON rel.order_line_id = sol.id
@@ -162,7 +164,7 @@ class DistributionSyncMilestone(models.Model):
         sources = self._milestone_sources()
         steps = [code for code, *_rest in core_milestones.STEPS if code in sources]
         self._collect_orders(order_ids, steps)
-        cr.execute(f"SELECT count(*) FROM {ORDERS_TABLE}")
+        cr.execute(f"SELECT count(*) FROM {self._orders_table}")
         orders = cr.fetchone()[0]
         self._drop_cancelled()
         self._insert_rows(steps)
@@ -184,7 +186,7 @@ class DistributionSyncMilestone(models.Model):
 
     def _collect_orders(self, order_ids, steps):
         cr = self.env.cr
-        cr.execute(f"DROP TABLE IF EXISTS {ORDERS_TABLE}")
+        cr.execute(f"DROP TABLE IF EXISTS {self._orders_table}")
         where = ""
         params = {"steps": list(steps)}
         if order_ids is not None:
@@ -202,7 +204,7 @@ class DistributionSyncMilestone(models.Model):
                      WHERE m.sale_order_id = b.res_id)
                    < cardinality(%(steps)s::varchar[]))"""
         cr.execute(
-            f"""CREATE TEMP TABLE {ORDERS_TABLE} ON COMMIT DROP AS
+            f"""CREATE TEMP TABLE {self._orders_table} ON COMMIT DROP AS
                 SELECT DISTINCT ON (b.res_id) b.res_id AS order_id,
                        b.backend_id, so.company_id, so.state
                   FROM distribution_sync_binding b
@@ -212,17 +214,17 @@ class DistributionSyncMilestone(models.Model):
                  ORDER BY b.res_id, b.id""",
             params,
         )
-        cr.execute(f"CREATE INDEX ON {ORDERS_TABLE} (order_id)")
-        cr.execute(f"ANALYZE {ORDERS_TABLE}")
+        cr.execute(f"CREATE INDEX ON {self._orders_table} (order_id)")
+        cr.execute(f"ANALYZE {self._orders_table}")
 
     def _drop_cancelled(self):
         self.env.cr.execute(
             f"""DELETE FROM distribution_sync_milestone m
-                 USING {ORDERS_TABLE} t
+                 USING {self._orders_table} t
                  WHERE m.sale_order_id = t.order_id AND t.state = 'cancel'
                    AND m.reached_at IS NULL"""
         )
-        self.env.cr.execute(f"DELETE FROM {ORDERS_TABLE} WHERE state = 'cancel'")
+        self.env.cr.execute(f"DELETE FROM {self._orders_table} WHERE state = 'cancel'")
 
     def _insert_rows(self, steps):
         """One row per order and tracked step (a step a backend's SLA line
@@ -235,7 +237,7 @@ class DistributionSyncMilestone(models.Model):
                 SELECT t.order_id, t.backend_id, t.company_id, s.step, s.seq,
                        'pending', %(uid)s, now() at time zone 'UTC',
                        %(uid)s, now() at time zone 'UTC'
-                  FROM {ORDERS_TABLE} t
+                  FROM {self._orders_table} t
                  CROSS JOIN unnest(%(steps)s::varchar[], %(seqs)s::int[])
                        AS s(step, seq)
                   LEFT JOIN distribution_sync_milestone_sla sla
@@ -255,7 +257,7 @@ class DistributionSyncMilestone(models.Model):
                    SET reached_at = src.reached_at
                   FROM (
                     SELECT t.order_id, src.reached_at
-                      FROM {ORDERS_TABLE} t
+                      FROM {self._orders_table} t
                       LEFT JOIN ({query}) AS src(order_id, reached_at)
                         ON src.order_id = t.order_id
                   ) src
@@ -269,7 +271,7 @@ class DistributionSyncMilestone(models.Model):
         """``{company id: (key, tz, weekdays, holidays)}`` of the companies of
         the orders: their working calendar (every day works without one)."""
         cr = self.env.cr
-        cr.execute(f"SELECT DISTINCT company_id FROM {ORDERS_TABLE}")
+        cr.execute(f"SELECT DISTINCT company_id FROM {self._orders_table}")
         companies = self.env["res.company"].browse([r[0] for r in cr.fetchall()])
         result = {}
         for company in companies:
@@ -301,12 +303,12 @@ class DistributionSyncMilestone(models.Model):
         cr.execute(
             f"""SELECT min(m.anchor_at)::date, max(m.anchor_at)::date
                   FROM distribution_sync_milestone m
-                  JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id"""
+                  JOIN {self._orders_table} t ON t.order_id = m.sale_order_id"""
         )
         first, last = cr.fetchone()
-        cr.execute(f"DROP TABLE IF EXISTS {DAYS_TABLE}")
+        cr.execute(f"DROP TABLE IF EXISTS {self._days_table}")
         cr.execute(
-            f"""CREATE TEMP TABLE {DAYS_TABLE} (company_id int, day date,
+            f"""CREATE TEMP TABLE {self._days_table} (company_id int, day date,
                 working boolean, before_hours float8) ON COMMIT DROP"""
         )
         if not first:
@@ -323,7 +325,7 @@ class DistributionSyncMilestone(models.Model):
         for company_id, (_key, _tz, weekdays, holidays) in calendars.items():
             rows = workdays.day_table(first, last, weekdays, holidays)
             cr.execute(
-                f"""INSERT INTO {DAYS_TABLE}
+                f"""INSERT INTO {self._days_table}
                     SELECT %s, * FROM unnest(%s::date[], %s::bool[], %s::float8[])""",
                 (
                     company_id,
@@ -332,9 +334,9 @@ class DistributionSyncMilestone(models.Model):
                     [row[2] for row in rows],
                 ),
             )
-        cr.execute(f"CREATE INDEX ON {DAYS_TABLE} (company_id, day)")
-        cr.execute(f"CREATE INDEX ON {DAYS_TABLE} (company_id, before_hours)")
-        cr.execute(f"ANALYZE {DAYS_TABLE}")
+        cr.execute(f"CREATE INDEX ON {self._days_table} (company_id, day)")
+        cr.execute(f"CREATE INDEX ON {self._days_table} (company_id, before_hours)")
+        cr.execute(f"ANALYZE {self._days_table}")
 
     def _apply_due_dates(self):
         """``anchor_at`` from the anchor step, ``due_at`` that many working
@@ -348,7 +350,7 @@ class DistributionSyncMilestone(models.Model):
         cr.execute(
             f"""UPDATE distribution_sync_milestone m
                    SET anchor_at = a.reached_at
-                  FROM {ORDERS_TABLE} t,
+                  FROM {self._orders_table} t,
                        unnest(%s::varchar[], %s::varchar[]) AS s(step, anchor),
                        distribution_sync_milestone a
                  WHERE m.sale_order_id = t.order_id AND m.step = s.step
@@ -366,7 +368,7 @@ class DistributionSyncMilestone(models.Model):
                              c.local_at - c.local_at::date) / 3600.0 ELSE 0 END
                          + COALESCE(sla.hours, s.hours) AS hours
                     FROM distribution_sync_milestone m
-                    JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id
+                    JOIN {self._orders_table} t ON t.order_id = m.sale_order_id
                     JOIN unnest(%(steps)s::varchar[], %(hours)s::float8[])
                          AS s(step, hours) ON s.step = m.step
                     LEFT JOIN distribution_sync_milestone_sla sla
@@ -377,7 +379,7 @@ class DistributionSyncMilestone(models.Model):
                       SELECT z.tz, (m.anchor_at AT TIME ZONE 'UTC')
                              AT TIME ZONE z.tz AS local_at
                     ) c
-                    JOIN {DAYS_TABLE} d
+                    JOIN {self._days_table} d
                       ON d.company_id = m.company_id AND d.day = c.local_at::date
                    WHERE m.anchor_at IS NOT NULL
                      AND COALESCE(sla.hours, s.hours) > 0
@@ -387,7 +389,7 @@ class DistributionSyncMilestone(models.Model):
                          ((d.day + (tg.hours - d.before_hours) * interval '1 hour')
                           AT TIME ZONE tg.tz) AT TIME ZONE 'UTC' AS due_at
                     FROM target tg
-                    JOIN {DAYS_TABLE} d
+                    JOIN {self._days_table} d
                       ON d.company_id = tg.company_id AND d.working
                      AND d.before_hours = floor(tg.hours / 24.0) * 24.0
                 )
@@ -396,7 +398,7 @@ class DistributionSyncMilestone(models.Model):
                   FROM (
                     SELECT mm.id, due.due_at
                       FROM distribution_sync_milestone mm
-                      JOIN {ORDERS_TABLE} t ON t.order_id = mm.sale_order_id
+                      JOIN {self._orders_table} t ON t.order_id = mm.sale_order_id
                       LEFT JOIN due ON due.id = mm.id
                   ) x
                  WHERE m.id = x.id AND m.due_at IS DISTINCT FROM x.due_at""",
@@ -429,7 +431,7 @@ class DistributionSyncMilestone(models.Model):
                          (extract(epoch FROM m.reached_at - m.anchor_at)
                           / 3600.0)::float8 AS lead_time
                     FROM distribution_sync_milestone m
-                    JOIN {ORDERS_TABLE} t ON t.order_id = m.sale_order_id
+                    JOIN {self._orders_table} t ON t.order_id = m.sale_order_id
                 )
                 UPDATE distribution_sync_milestone m
                    SET state = c.state,

@@ -29,6 +29,15 @@ def differs_sql(left, right, rounding="cur.rounding"):
     )
 
 
+def sql_template(text, *names):
+    """A message with named placeholders (``%(order)s``, as translations
+    want them) as a template for PostgreSQL's ``format()``: the placeholder
+    of the n-th of ``names`` becomes ``%n$s`` (as often as it appears)."""
+    for position, name in enumerate(names, 1):
+        text = text.replace(f"%({name})s", f"%{position}$s")
+    return text
+
+
 def problem_key(backend_id, work_key):
     """The exception key of one difference (``_problem_key_sql`` in SQL)."""
     basis = f"{backend_id}|reconciliation|{work_key}|"
@@ -58,6 +67,8 @@ class DistributionSyncReconciliation(models.Model):
     _description = "Reconciliation run"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
+    _found_table = FOUND_TABLE
+    _problem_key_sql = PROBLEM_KEY_SQL
 
     name = fields.Char(
         required=True,
@@ -113,11 +124,10 @@ class DistributionSyncReconciliation(models.Model):
 
         Channel addons add theirs with ``super()``.
         """
-        _ = self.env._
         return [
             {
                 "code": "document_missing",
-                "name": _("Channel record without its Odoo document"),
+                "name": self.env._("Channel record without its Odoo document"),
                 "query": """
                     SELECT b.backend_id, NULL, NULL,
                            b.res_model || ':' || b.external_id,
@@ -137,25 +147,31 @@ class DistributionSyncReconciliation(models.Model):
                     SELECT count(*) FROM distribution_sync_binding b
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model IN ('sale.order', 'account.move')""",
-                "hint": _(
+                "hint": self.env._(
                     "The Odoo document was deleted: re-import it from the "
                     "binding (Unbind and re-import) or delete it outside too."
                 ),
                 "params": {
-                    "tpl_missing": _(
-                        "Outside record %s (%s) has no %s in Odoo any more."
+                    "tpl_missing": sql_template(
+                        self.env._(
+                            "Outside record %(id)s (%(name)s) has no %(model)s in Odoo "
+                            "any more."
+                        ),
+                        "id",
+                        "name",
+                        "model",
                     )
                 },
             },
             {
                 "code": "order_total",
-                "name": _("Order total: channel vs Odoo"),
+                "name": self.env._("Order total: channel vs Odoo"),
                 "query": f"""
                     SELECT b.backend_id, 'sale.order', so.id, so.id::text,
                            COALESCE(b.external_name, b.external_id),
                            format(%(tpl_total)s, so.name,
                                   {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("so.amount_total")}, cur.name),
+                                  {amount_sql("so.amount_total")}),
                            so.amount_total, b.remote_amount, cur.id, NULL::int
                       FROM distribution_sync_binding b
                       JOIN sale_order so ON so.id = b.res_id
@@ -170,20 +186,27 @@ class DistributionSyncReconciliation(models.Model):
                     SELECT count(*) FROM distribution_sync_binding b
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'sale.order'""",
-                "hint": _(
+                "hint": self.env._(
                     "Compare the order lines with the channel's order (a price, "
                     "a discount, shipping or a tax mapping); correct the order "
                     "in Odoo or in the channel."
                 ),
                 "params": {
-                    "tpl_total": _(
-                        "Order %s: total %s %s in the channel, %s %s in Odoo."
+                    "tpl_total": sql_template(
+                        self.env._(
+                            "Order %(order)s: total %(channel)s %(currency)s in the "
+                            "channel, %(odoo)s %(currency)s in Odoo."
+                        ),
+                        "order",
+                        "channel",
+                        "currency",
+                        "odoo",
                     )
                 },
             },
             {
                 "code": "order_state",
-                "name": _("Order cancellation: channel vs Odoo"),
+                "name": self.env._("Order cancellation: channel vs Odoo"),
                 "query": """
                     SELECT b.backend_id, 'sale.order', so.id, so.id::text,
                            COALESCE(b.external_name, b.external_id),
@@ -203,22 +226,28 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'sale.order'
                        AND b.remote_state IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "Cancel the order on the side where it is still open, or "
                     "restore it where it was cancelled by mistake."
                 ),
                 "params": {
-                    "tpl_open": _(
-                        "Order %s is cancelled in Odoo, open in the channel."
+                    "tpl_open": sql_template(
+                        self.env._(
+                            "Order %(order)s is cancelled in Odoo, open in the channel."
+                        ),
+                        "order",
                     ),
-                    "tpl_cancelled": _(
-                        "Order %s is cancelled in the channel, open in Odoo."
+                    "tpl_cancelled": sql_template(
+                        self.env._(
+                            "Order %(order)s is cancelled in the channel, open in Odoo."
+                        ),
+                        "order",
                     ),
                 },
             },
             {
                 "code": "order_not_imported",
-                "name": _("Channel orders never imported"),
+                "name": self.env._("Channel orders never imported"),
                 "query": """
                     SELECT m.backend_id, NULL, NULL, m.external_id, m.external_id,
                            format(%(tpl_never)s, m.external_id, count(*)),
@@ -242,26 +271,30 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE m.backend_id = ANY(%(backend_ids)s)
                        AND m.direction = 'inbound'
                        AND m.work_key LIKE 'order:%%'""",
-                "hint": _(
+                "hint": self.env._(
                     "Open the message: its exception says why the order was not "
                     "imported; fix that and retry it."
                 ),
                 "params": {
-                    "tpl_never": _(
-                        "Channel order %s was received (%s messages) but never "
-                        "imported."
+                    "tpl_never": sql_template(
+                        self.env._(
+                            "Channel order %(order)s was received (%(count)s messages) "
+                            "but never imported."
+                        ),
+                        "order",
+                        "count",
                     )
                 },
             },
             {
                 "code": "move_total",
-                "name": _("Invoice and credit note totals: outside vs Odoo"),
+                "name": self.env._("Invoice and credit note totals: outside vs Odoo"),
                 "query": f"""
                     SELECT b.backend_id, 'account.move', am.id, am.id::text,
                            COALESCE(b.external_name, b.external_id),
                            format(%(tpl_total)s, am.name,
                                   {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("am.amount_total")}, cur.name),
+                                  {amount_sql("am.amount_total")}),
                            am.amount_total, b.remote_amount, cur.id, NULL::int
                       FROM distribution_sync_binding b
                       JOIN account_move am ON am.id = b.res_id
@@ -277,15 +310,26 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'account.move'
                        AND b.remote_amount IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "Compare the lines and taxes on both sides; correct the "
                     "document where it is wrong (a credit note in Odoo)."
                 ),
-                "params": {"tpl_total": _("%s: total %s %s outside, %s %s in Odoo.")},
+                "params": {
+                    "tpl_total": sql_template(
+                        self.env._(
+                            "%(move)s: total %(outside)s %(currency)s outside, "
+                            "%(odoo)s %(currency)s in Odoo."
+                        ),
+                        "move",
+                        "outside",
+                        "currency",
+                        "odoo",
+                    )
+                },
             },
             {
                 "code": "move_state",
-                "name": _("Invoice cancellation: outside vs Odoo"),
+                "name": self.env._("Invoice cancellation: outside vs Odoo"),
                 "query": """
                     SELECT b.backend_id, 'account.move', am.id, am.id::text,
                            COALESCE(b.external_name, b.external_id),
@@ -308,24 +352,31 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'account.move'
                        AND b.remote_state IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "Cancel the document on the side where it is still valid, "
                     "or send it again where it was removed by mistake."
                 ),
                 "params": {
-                    "tpl_open": _("%s is cancelled in Odoo but valid outside."),
-                    "tpl_gone": _("%s is posted in Odoo but %s outside."),
+                    "tpl_open": sql_template(
+                        self.env._("%(move)s is cancelled in Odoo but valid outside."),
+                        "move",
+                    ),
+                    "tpl_gone": sql_template(
+                        self.env._("%(move)s is posted in Odoo but %(state)s outside."),
+                        "move",
+                        "state",
+                    ),
                 },
             },
             {
                 "code": "move_balance",
-                "name": _("Open balance: outside vs Odoo"),
+                "name": self.env._("Open balance: outside vs Odoo"),
                 "query": f"""
                     SELECT b.backend_id, 'account.move', am.id, am.id::text,
                            COALESCE(b.external_name, b.external_id),
                            format(%(tpl_balance)s, am.name,
                                   {amount_sql("b.remote_residual")}, cur.name,
-                                  {amount_sql("am.amount_residual")}, cur.name),
+                                  {amount_sql("am.amount_residual")}),
                            am.amount_residual, b.remote_residual, cur.id, NULL::int
                       FROM distribution_sync_binding b
                       JOIN account_move am ON am.id = b.res_id
@@ -341,23 +392,32 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'account.move'
                        AND b.remote_residual IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "A payment is recorded on one side only: record it on the "
                     "other, or remove the wrong one."
                 ),
                 "params": {
-                    "tpl_balance": _("%s: open balance %s %s outside, %s %s in Odoo.")
+                    "tpl_balance": sql_template(
+                        self.env._(
+                            "%(move)s: open balance %(outside)s %(currency)s outside, "
+                            "%(odoo)s %(currency)s in Odoo."
+                        ),
+                        "move",
+                        "outside",
+                        "currency",
+                        "odoo",
+                    )
                 },
             },
             {
                 "code": "payment_amount",
-                "name": _("Payments: outside vs Odoo"),
+                "name": self.env._("Payments: outside vs Odoo"),
                 "query": f"""
                     SELECT b.backend_id, 'account.payment', p.id, p.id::text,
                            COALESCE(b.external_name, b.external_id),
                            format(%(tpl_payment)s, COALESCE(am.name, p.id::text),
                                   {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("p.amount")}, cur.name),
+                                  {amount_sql("p.amount")}),
                            p.amount, b.remote_amount, cur.id, NULL::int
                       FROM distribution_sync_binding b
                       JOIN account_payment p ON p.id = b.res_id
@@ -373,12 +433,21 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE b.backend_id = ANY(%(backend_ids)s)
                        AND b.res_model = 'account.payment'
                        AND b.remote_amount IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "Correct the payment where it was recorded wrong (amount, "
                     "invoice it settles)."
                 ),
                 "params": {
-                    "tpl_payment": _("Payment %s: %s %s outside, %s %s in Odoo.")
+                    "tpl_payment": sql_template(
+                        self.env._(
+                            "Payment %(payment)s: %(outside)s %(currency)s outside, "
+                            "%(odoo)s %(currency)s in Odoo."
+                        ),
+                        "payment",
+                        "outside",
+                        "currency",
+                        "odoo",
+                    )
                 },
             },
         ]
@@ -399,7 +468,9 @@ class DistributionSyncReconciliation(models.Model):
     def _backends(self):
         if self.backend_ids:
             return self.backend_ids.filtered("active")
-        return self.env["distribution.sync.backend"].sudo().search([])
+        return (
+            self.env["distribution.sync.backend"].sudo().search([("active", "=", True)])
+        )
 
     def _run(self):
         self.ensure_one()
@@ -407,9 +478,9 @@ class DistributionSyncReconciliation(models.Model):
         self.env.flush_all()
         cr = self.env.cr
         backends = self._backends()
-        cr.execute(f"DROP TABLE IF EXISTS {FOUND_TABLE}")
+        cr.execute(f"DROP TABLE IF EXISTS {self._found_table}")
         cr.execute(
-            f"""CREATE TEMP TABLE {FOUND_TABLE} (
+            f"""CREATE TEMP TABLE {self._found_table} (
                     check_code varchar, backend_id int, res_model varchar,
                     res_id int, ref varchar, value varchar, name text,
                     amount_odoo numeric, amount_channel numeric, currency_id int,
@@ -427,7 +498,7 @@ class DistributionSyncReconciliation(models.Model):
             check_started = time.monotonic()
             params = dict(base_params, **check.get("params", {}))
             cr.execute(
-                f"""INSERT INTO {FOUND_TABLE}
+                f"""INSERT INTO {self._found_table}
                         (check_code, backend_id, res_model, res_id, ref, value,
                          name, amount_odoo, amount_channel, currency_id,
                          message_id)
@@ -494,19 +565,21 @@ class DistributionSyncReconciliation(models.Model):
         those opened now, and the number of differences."""
         cr = self.env.cr
         cr.execute(
-            f"""UPDATE {FOUND_TABLE} f
+            f"""UPDATE {self._found_table} f
                    SET work_key = %s || f.check_code || ':' || f.ref"""
             f""", problem_key = NULL""",
             (WORK_KEY_PREFIX,),
         )
-        cr.execute(f"UPDATE {FOUND_TABLE} f SET problem_key = {PROBLEM_KEY_SQL}")
+        cr.execute(
+            f"UPDATE {self._found_table} f SET problem_key = {self._problem_key_sql}"
+        )
         # A difference someone chose to ignore stays ignored.
         cr.execute(
-            f"""DELETE FROM {FOUND_TABLE} f
+            f"""DELETE FROM {self._found_table} f
                  USING distribution_sync_exception e
                  WHERE e.problem_key = f.problem_key AND e.state = 'ignored'"""
         )
-        cr.execute(f"SELECT count(*) FROM {FOUND_TABLE}")
+        cr.execute(f"SELECT count(*) FROM {self._found_table}")
         found = cr.fetchone()[0]
         now = fields.Datetime.now()
         cr.execute(
@@ -527,7 +600,7 @@ class DistributionSyncReconciliation(models.Model):
                        f.amount_channel,
                        abs(COALESCE(f.amount_odoo, 0) - COALESCE(f.amount_channel, 0)),
                        f.currency_id, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM {FOUND_TABLE} f
+                  FROM {self._found_table} f
                   JOIN distribution_sync_backend be ON be.id = f.backend_id
                   JOIN unnest(%(codes)s::varchar[], %(hints)s::text[])
                        AS h(code, hint) ON h.code = f.check_code
@@ -565,7 +638,7 @@ class DistributionSyncReconciliation(models.Model):
                  WHERE e.state = 'open' AND e.category = 'reconciliation'
                    AND e.backend_id = ANY(%(backend_ids)s)
                    AND e.work_key LIKE %(prefix)s
-                   AND NOT EXISTS (SELECT 1 FROM {FOUND_TABLE} f
+                   AND NOT EXISTS (SELECT 1 FROM {self._found_table} f
                                     WHERE f.problem_key = e.problem_key)
              RETURNING e.id""",
             {

@@ -1,1 +1,2 @@
 from . import distribution_sync_message_dry_run
+from . import distribution_sync_dashboard

@@ -6,4 +6,3 @@ from . import stock_picking
 from . import distribution_sync_backend_demo
 from . import distribution_sync_reconciliation
 from . import distribution_sync_milestone
-from . import distribution_sync_dashboard

@@ -4,6 +4,7 @@ from odoo import api, models
 
 from odoo.addons.distribution_sync.models.distribution_sync_reconciliation import (
     amount_sql,
+    sql_template,
 )
 
 
@@ -15,11 +16,10 @@ class DistributionSyncReconciliation(models.Model):
 
     @api.model
     def _reconciliation_checks(self):
-        _ = self.env._
         return super()._reconciliation_checks() + [
             {
                 "code": "delivered_not_done",
-                "name": _("Delivered by the carrier, not done in Odoo"),
+                "name": self.env._("Delivered by the carrier, not done in Odoo"),
                 "query": """
                     SELECT DISTINCT ON (s.backend_id, p.id)
                            s.backend_id, 'stock.picking', p.id, p.id::text,
@@ -38,24 +38,29 @@ class DistributionSyncReconciliation(models.Model):
                     SELECT count(DISTINCT s.picking_id)
                       FROM distribution_sync_shipment s
                      WHERE s.backend_id = ANY(%(backend_ids)s)""",
-                "hint": _(
+                "hint": self.env._(
                     "Validate the delivery in Odoo (the goods are with the "
                     "customer), or ask the carrier why it reports it delivered."
                 ),
                 "params": {
-                    "tpl_delivered": _(
-                        "%s: the carrier delivered parcel %s, the delivery is "
-                        "not done in Odoo."
+                    "tpl_delivered": sql_template(
+                        self.env._(
+                            "%(picking)s: the carrier delivered parcel %(parcel)s, the "
+                            "delivery is not done in Odoo."
+                        ),
+                        "picking",
+                        "parcel",
                     )
                 },
             },
             {
                 "code": "shipped_without_tracking",
-                "name": _("Shipped without a tracking number"),
+                "name": self.env._("Shipped without a tracking number"),
                 "query": """
                     SELECT c.distribution_sync_backend_id, 'stock.picking', p.id,
                            p.id::text, p.name,
-                           format(%(tpl_untracked)s, p.name, c.name::text),
+                           format(%(tpl_untracked)s, p.name,
+                                  COALESCE(c.name->>'en_US', c.name::text)),
                            NULL, NULL, NULL::int, NULL::int
                       FROM stock_picking p
                       JOIN stock_picking_type pt ON pt.id = p.picking_type_id
@@ -73,26 +78,31 @@ class DistributionSyncReconciliation(models.Model):
                       JOIN delivery_carrier c ON c.id = p.carrier_id
                      WHERE c.distribution_sync_backend_id = ANY(%(backend_ids)s)
                        AND pt.code = 'outgoing' AND p.state = 'done'""",
-                "hint": _(
+                "hint": self.env._(
                     "Type the tracking number on the delivery (Additional info), "
                     "or buy its label again from the delivery."
                 ),
                 "params": {
-                    "tpl_untracked": _(
-                        "%s was shipped with %s but has no tracking number."
+                    "tpl_untracked": sql_template(
+                        self.env._(
+                            "%(picking)s was shipped with %(carrier)s but has no "
+                            "tracking number."
+                        ),
+                        "picking",
+                        "carrier",
                     )
                 },
             },
             {
                 "code": "postage_over_quote",
-                "name": _("Postage charged vs rate quoted"),
+                "name": self.env._("Postage charged vs rate quoted"),
                 "query": f"""
                     SELECT s.backend_id, 'stock.picking', p.id, s.external_id,
                            COALESCE(s.tracking_code, s.external_id),
                            format(%(tpl_postage)s, p.name,
                                   COALESCE(s.tracking_code, s.external_id),
                                   {amount_sql("s.charged_amount")}, cur.name,
-                                  {amount_sql("s.quoted_amount")}, cur.name),
+                                  {amount_sql("s.quoted_amount")}),
                            s.quoted_amount, s.charged_amount, cur.id, NULL::int
                       FROM distribution_sync_shipment s
                       JOIN stock_picking p ON p.id = s.picking_id
@@ -111,15 +121,23 @@ class DistributionSyncReconciliation(models.Model):
                      WHERE s.backend_id = ANY(%(backend_ids)s)
                        AND s.state = 'bought'
                        AND s.charged_amount IS NOT NULL""",
-                "hint": _(
+                "hint": self.env._(
                     "Check the parcel's weight and size against what was "
                     "declared; claim the difference from the carrier if it "
                     "charged wrongly."
                 ),
                 "params": {
-                    "tpl_postage": _(
-                        "%s, parcel %s: the carrier charged %s %s, the rate "
-                        "quoted was %s %s."
+                    "tpl_postage": sql_template(
+                        self.env._(
+                            "%(picking)s, parcel %(parcel)s: the carrier charged "
+                            "%(charged)s %(currency)s, the rate quoted was "
+                            "%(quoted)s %(currency)s."
+                        ),
+                        "picking",
+                        "parcel",
+                        "charged",
+                        "currency",
+                        "quoted",
                     )
                 },
             },

@@ -7,4 +7,3 @@ from . import account_move
 from . import distribution_sync_backend_demo
 from . import distribution_sync_reconciliation
 from . import distribution_sync_milestone
-from . import distribution_sync_dashboard

@@ -2,6 +2,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, models
 
+from odoo.addons.distribution_sync.models.distribution_sync_reconciliation import (
+    sql_template,
+)
+
 # Invoice messages still on their way (a retry may yet deliver them).
 ON_THE_WAY = ("received", "queued", "error")
 
@@ -16,7 +20,6 @@ class DistributionSyncReconciliation(models.Model):
 
     @api.model
     def _reconciliation_checks(self):
-        _ = self.env._
         backends = (
             self.env["distribution.sync.backend"]
             .sudo()
@@ -26,7 +29,7 @@ class DistributionSyncReconciliation(models.Model):
         return super()._reconciliation_checks() + [
             {
                 "code": "not_in_accounting",
-                "name": _("Posted invoices not in QuickBooks"),
+                "name": self.env._("Posted invoices not in QuickBooks"),
                 "query": """
                     SELECT be.id, 'account.move', am.id, am.id::text, am.name,
                            format(%(tpl_missing)s, am.name, be.name),
@@ -57,14 +60,20 @@ class DistributionSyncReconciliation(models.Model):
                        AND be.id = ANY(%(pushing_ids)s)
                        AND am.move_type IN ('out_invoice', 'out_refund')
                        AND am.state = 'posted'""",
-                "hint": _(
+                "hint": self.env._(
                     "Send it from the backend (Send posted invoices), or open its "
                     "message: its exception says why QuickBooks refused it."
                 ),
                 "params": {
                     "pushing_ids": pushing.ids,
                     "on_the_way": list(ON_THE_WAY),
-                    "tpl_missing": _("%s is posted in Odoo but not in %s."),
+                    "tpl_missing": sql_template(
+                        self.env._(
+                            "%(move)s is posted in Odoo but not in %(backend)s."
+                        ),
+                        "move",
+                        "backend",
+                    ),
                 },
             },
         ]

@@ -180,7 +180,9 @@ class DistributionSyncDashboard(models.TransientModel):
             "difference_amount": amount,
             "difference_oldest": oldest,
             "last_reconciliation_at": last_run.run_at,
-            "backend_ids": self.env["distribution.sync.backend"].search([]).ids,
+            "backend_ids": self.env["distribution.sync.backend"]
+            .search([("active", "=", True)])
+            .ids,
         }
 
     def _compute_figures(self):
