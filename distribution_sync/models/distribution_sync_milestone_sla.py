@@ -19,6 +19,9 @@ class DistributionSyncMilestoneSla(models.Model):
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
+    company_id = fields.Many2one(
+        related="backend_id.company_id", store=True, index=True, precompute=True
+    )
     step = fields.Selection(core_milestones.STEP_SELECTION, required=True)
     sequence = fields.Integer(compute="_compute_sequence", store=True)
     anchor = fields.Selection(

@@ -5,6 +5,7 @@ import logging
 import time
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -75,10 +76,18 @@ class DistributionSyncReconciliation(models.Model):
         readonly=True,
         default=lambda self: self.env._("Reconciliation %s", fields.Datetime.now()),
     )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
     backend_ids = fields.Many2many(
         "distribution.sync.backend",
         string="Backends",
-        help="The backends compared; empty: every active backend.",
+        domain="[('company_id', '=', company_id)]",
+        help="The backends compared; empty: every active backend of the company.",
     )
     state = fields.Selection(
         [("draft", "Not run"), ("done", "Done")],
@@ -106,6 +115,20 @@ class DistributionSyncReconciliation(models.Model):
     line_ids = fields.One2many(
         "distribution.sync.reconciliation.line", "reconciliation_id", readonly=True
     )
+
+    # A person chooses the backends; the rest is the run's own record.
+    _user_writable_fields = frozenset({"backend_ids"})
+
+    def write(self, vals):
+        refused = set(vals) - self._user_writable_fields
+        if refused and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a reconciliation run are set by the run itself.",
+                    fields=", ".join(sorted(refused)),
+                )
+            )
+        return super().write(vals)
 
     # ------------------------------------------------------------------- checks
     @api.model
@@ -455,7 +478,10 @@ class DistributionSyncReconciliation(models.Model):
     # ---------------------------------------------------------------------- run
     @api.model
     def _cron_run(self):
-        self.create({}).action_run()
+        """One run per company with active backends."""
+        backends = self.env["distribution.sync.backend"].search([("active", "=", True)])
+        for company in backends.company_id:
+            self.create({"company_id": company.id}).action_run()
 
     def action_run(self):
         """Run every check for the run's backends (all active ones when
@@ -467,9 +493,13 @@ class DistributionSyncReconciliation(models.Model):
 
     def _backends(self):
         if self.backend_ids:
-            return self.backend_ids.filtered("active")
+            return self.backend_ids.filtered(
+                lambda b: b.active and b.company_id == self.company_id
+            )
         return (
-            self.env["distribution.sync.backend"].sudo().search([("active", "=", True)])
+            self.env["distribution.sync.backend"]
+            .sudo()
+            .search([("active", "=", True), ("company_id", "=", self.company_id.id)])
         )
 
     def _run(self):
@@ -530,7 +560,7 @@ class DistributionSyncReconciliation(models.Model):
         )
         resolved = self._resolve_missing(backends)
         duration = round((time.monotonic() - started) * 1000)
-        self.write(
+        self.sudo().write(
             self._prepare_run_vals(
                 lines, checked, found_count, new_ids, resolved, duration
             )
@@ -695,6 +725,7 @@ class DistributionSyncReconciliation(models.Model):
 
     # ------------------------------------------------------------------ actions
     def action_open_differences(self):
+        self.check_access("read")
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "distribution_sync.action_distribution_sync_exception"

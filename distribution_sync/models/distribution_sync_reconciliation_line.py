@@ -13,6 +13,9 @@ class DistributionSyncReconciliationLine(models.Model):
     reconciliation_id = fields.Many2one(
         "distribution.sync.reconciliation", required=True, ondelete="cascade"
     )
+    company_id = fields.Many2one(
+        related="reconciliation_id.company_id", store=True, index=True, precompute=True
+    )
     check_code = fields.Char(string="Check code", required=True)
     name = fields.Char(string="Check", required=True)
     checked_count = fields.Integer(string="Compared")

@@ -8,5 +8,8 @@ class SaleOrder(models.Model):
     _inherit = ["sale.order", "distribution.sync.document.mixin"]
 
     distribution_sync_milestone_ids = fields.One2many(
-        "distribution.sync.milestone", "sale_order_id", string="Sync milestones"
+        "distribution.sync.milestone",
+        "sale_order_id",
+        string="Sync milestones",
+        groups="distribution_sync.group_distribution_sync_user",
     )

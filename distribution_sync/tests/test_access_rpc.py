@@ -121,6 +121,42 @@ request.slot      search                   .    .       .        .
 request.slot      create                   .    .       .        .
 request.slot      write                    .    .       .        .
 request.slot      unlink                   .    .       .        .
+milestone         read                     x    x       .        .
+milestone         search                   x    x       .        .
+milestone         create                   .    .       .        .
+milestone         write                    .    .       .        .
+milestone         unlink                   .    .       .        .
+milestone.sla     read                     x    x       .        .
+milestone.sla     search                   x    x       .        .
+milestone.sla     create                   .    x       .        .
+milestone.sla     write                    .    x       .        .
+milestone.sla     unlink                   .    x       .        .
+reconciliation    read                     x    x       .        .
+reconciliation    search                   x    x       .        .
+reconciliation    create                   .    x       .        .
+reconciliation    write                    .    x       .        .
+reconciliation    unlink                   .    x       .        .
+reconciliation    action_open_differences  x    x       .        .
+reconciliation    action_run               .    x       .        .
+reconciliation.line read                   x    x       .        .
+reconciliation.line search                 x    x       .        .
+reconciliation.line create                 .    x       .        .
+reconciliation.line write                  .    x       .        .
+reconciliation.line unlink                 .    x       .        .
+dashboard         read                     x    x       .        .
+dashboard         search                   x    x       .        .
+dashboard         create                   x    x       .        .
+dashboard         write                    x    x       .        .
+dashboard         unlink                   .    .       .        .
+dashboard         action_open_differences  x    x       .        .
+dashboard         action_open_late_deliveries x x       .        .
+dashboard         action_open_late_steps   x    x       .        .
+dashboard         action_open_orders_held  x    x       .        .
+dashboard         action_open_orders_not_imported x x   .        .
+dashboard         action_open_orders_waiting x  x       .        .
+dashboard         action_open_payments_unmatched x x    .        .
+dashboard         action_reconcile_now     .    x       .        .
+dashboard         action_refresh           x    x       .        .
 """
 
 # Stored fields a group with the "write" right may write, one by one, over
@@ -135,11 +171,18 @@ WRITABLE_FIELDS = {
     "mapping": "*",
     "ownership": "*",
     "validation.rule": "*",
+    "milestone.sla": "*",
+    "reconciliation": "*",
+    "reconciliation.line": "*",
+    "dashboard": "*",
 }
 
 # Our fields restricted to a group: {(model, field): group that may read it}.
 RESTRICTED_FIELDS = {
     ("message", "error_details"): "base.group_system",
+    ("sale.order", "distribution_sync_milestone_ids"): (
+        "distribution_sync.group_distribution_sync_user"
+    ),
 }
 
 
@@ -796,6 +839,9 @@ class TestAccessRpc(AccessSweep, HttpCase):
             }
         )
         backend._audit("retry", note="sweep")
+        run = env["distribution.sync.reconciliation"].create(
+            {"company_id": company.id, "backend_ids": [(6, 0, backend.ids)]}
+        )
         audit = env["distribution.sync.audit"].search([("backend_id", "=", backend.id)])
         records.update(
             {
@@ -813,11 +859,37 @@ class TestAccessRpc(AccessSweep, HttpCase):
                 "request.slot": env["distribution.sync.request.slot"].create(
                     {"backend_id": backend.id, "started_at": fields.Datetime.now()}
                 ),
+                "milestone": env["distribution.sync.milestone"].create(
+                    {
+                        "sale_order_id": env["sale.order"]
+                        .create({"partner_id": cls.partner.id})
+                        .id,
+                        "backend_id": backend.id,
+                        "company_id": backend.company_id.id,
+                        "step": "received",
+                    }
+                ),
+                "milestone.sla": env["distribution.sync.milestone.sla"].create(
+                    {"backend_id": backend.id, "step": "confirmed", "hours": 8}
+                ),
+                "reconciliation": run,
+                "reconciliation.line": env[
+                    "distribution.sync.reconciliation.line"
+                ].create({"reconciliation_id": run.id, "check_code": "x", "name": "X"}),
             }
         )
         if company == cls.company:
             # Wizards are seen by their creator only: one per group.
             dry_runs = env["distribution.sync.message.dry.run"]
+            dashboards = env["distribution.sync.dashboard"]
+            records["dashboard"] = {
+                who: dashboards.with_user(
+                    cls.users[who] if who in ("user", "manager") else env.user
+                )
+                .create({})
+                .sudo()
+                for who in GROUPS
+            }
             records["message.dry.run"] = {
                 who: dry_runs.with_user(
                     cls.users[who] if who in ("user", "manager") else env.user
@@ -889,6 +961,32 @@ class TestAccessRpc(AccessSweep, HttpCase):
             "message.dry.run": (
                 {"message_id": message.id, "report": "{}"},
                 {"report": "{}"},
+            ),
+            "dashboard": ({}, {"name": "Renamed"}),
+            "milestone": (
+                {
+                    "sale_order_id": self.records["sale.order"].id,
+                    "backend_id": backend.id,
+                    "company_id": backend.company_id.id,
+                    "step": "shipped",
+                },
+                {"state": "late"},
+            ),
+            "milestone.sla": (
+                {"backend_id": backend.id, "step": "shipped", "hours": 48},
+                {"hours": 12},
+            ),
+            "reconciliation": (
+                {"backend_ids": [(6, 0, backend.ids)]},
+                {"backend_ids": [(6, 0, [])]},
+            ),
+            "reconciliation.line": (
+                {
+                    "reconciliation_id": self.records["reconciliation"].id,
+                    "check_code": "forged",
+                    "name": "Forged",
+                },
+                {"name": "Renamed"},
             ),
             "exception": (
                 {

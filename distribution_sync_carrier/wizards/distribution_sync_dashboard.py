@@ -19,8 +19,11 @@ class DistributionSyncDashboard(models.TransientModel):
     @api.model
     def _dashboard_figures(self):
         figures = super()._dashboard_figures()
-        figures["awaiting_scan_count"] = self.env["stock.picking"].search_count(
-            self._awaiting_scan_domain()
+        pickings = self.env["stock.picking"]
+        figures["awaiting_scan_count"] = (
+            pickings.search_count(self._awaiting_scan_domain())
+            if pickings.has_access("read")
+            else 0
         )
         return figures
 

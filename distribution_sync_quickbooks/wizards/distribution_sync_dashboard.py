@@ -44,7 +44,11 @@ class DistributionSyncDashboard(models.TransientModel):
     @api.model
     def _dashboard_figures(self):
         figures = super()._dashboard_figures()
-        figures["invoices_unsynced_count"] = len(self._unsynced_invoice_ids())
+        figures["invoices_unsynced_count"] = (
+            len(self._unsynced_invoice_ids())
+            if self.env["account.move"].has_access("read")
+            else 0
+        )
         return figures
 
     def action_open_invoices_unsynced(self):
