@@ -9,7 +9,8 @@ Commands::
         Install every addon of the repository in two fresh databases (one without
         demo data, one with), run their own Odoo tests through pytest-odoo (ARGS go
         to pytest), walk through the Shopify contract, check that they uninstall,
-        drop the databases.
+        drop the databases; then install the core alone in a third one and run
+        its milestone, reconciliation and overview tests there.
 
     python tests/odoo_tier.py provision
         Make or reuse the Odoo runtime (setup/provision.py); exit 3 when it cannot
@@ -80,6 +81,12 @@ DEMO_DB = "distribution_sync_demo"
 DASHBOARD_ACTION = "distribution_sync.action_distribution_sync_dashboard"
 MAIN_ADDON = "distribution_sync"
 WALKTHROUGH_ADDON = "distribution_sync_shopify"
+CORE_ADDON = "distribution_sync"
+# The core's tests that channel addons extend the subject of: run again in a
+# database with the core alone.
+CORE_ALONE_TESTS = (
+    "test_milestone or test_reconciliation or test_dashboard or test_tour_overview"
+)
 HEARTBEAT_SECONDS = 60
 # the addon encrypts backend secrets with these keys (its server configuration option
 # distribution_sync_secret_keys, or this environment variable)
@@ -1137,9 +1144,17 @@ def cmd_run(args):
         pytest_args = shlex.split(os.environ.get("ODOO_PYTEST_ARGS", ""))
         tier = Tier(odoo, odoo.pg, addons, [*pytest_args, *args.pytest_args])
         keep = os.environ.get("ODOO_TIER_KEEP_LOGS") == "1"
+        runs = [(tier, "without demo", False), (tier, "demo", True)]
+        if CORE_ADDON in addons and len(addons) > 1 and not args.pytest_args:
+            # The core without its channels: milestones, reconciliation and the
+            # overview must not need any of them.
+            runs.append(
+                (Tier(odoo, odoo.pg, [CORE_ADDON], ["-k", CORE_ALONE_TESTS]),
+                 "core alone", False)
+            )  # fmt: skip
         try:
-            for label, demo in (("without demo", False), ("demo", True)):
-                check = tier.test_database(label, demo)
+            for run_tier, label, demo in runs:
+                check = run_tier.test_database(label, demo)
                 summary["runs"].append(dataclasses.asdict(check))
                 say(
                     f"{check.name}: {check.passed} passed, {check.failed} failed"
@@ -1151,13 +1166,19 @@ def cmd_run(args):
         finally:
             for key in ("passed", "failed", "skipped"):
                 summary[key] = sum(run[key] for run in summary["runs"])
+            tiers = list(dict.fromkeys(run_tier for run_tier, _label, _demo in runs))
             if args.junitxml:
-                write_junit(args.junitxml, summary["runs"], tier.junit_files)
-            if summary["failed"] or keep or len(summary["runs"]) < 2:
-                say(f"odoo tier: logs kept in {tier.workdir}")
-                shutil.rmtree(tier.data_dir, ignore_errors=True)
-            else:
-                shutil.rmtree(tier.workdir, ignore_errors=True)
+                write_junit(
+                    args.junitxml,
+                    summary["runs"],
+                    [xml for run_tier in tiers for xml in run_tier.junit_files],
+                )
+            for run_tier in tiers:
+                if summary["failed"] or keep or len(summary["runs"]) < 2:
+                    say(f"odoo tier: logs kept in {run_tier.workdir}")
+                    shutil.rmtree(run_tier.data_dir, ignore_errors=True)
+                else:
+                    shutil.rmtree(run_tier.workdir, ignore_errors=True)
         summary["status"] = "failed" if summary["failed"] else "passed"
         return 1 if summary["failed"] else 0
     except (KeyboardInterrupt, Interrupted) as exc:
