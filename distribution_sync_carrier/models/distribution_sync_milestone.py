@@ -2,25 +2,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, models
 
-from odoo.addons.distribution_sync.models.distribution_sync_milestone import (
-    ORDERS_TABLE,
-)
-
 
 class DistributionSyncMilestone(models.Model):
     _inherit = "distribution.sync.milestone"
 
     @api.model
     def _milestone_sources(self):
-        """``delivered``: the carrier delivered every delivery of the order
-        that left the warehouse (when the last of them was delivered)."""
+        """``delivered``: every delivery of the order left the warehouse and
+        the carrier delivered it (when the last of them was delivered)."""
         sources = super()._milestone_sources()
         sources["delivered"] = f"""
             SELECT t.order_id, max(p.distribution_sync_tracking_date)
-              FROM {ORDERS_TABLE} t
+              FROM {self._orders_table} t
               JOIN stock_picking p ON p.sale_id = t.order_id
               JOIN stock_picking_type pt ON pt.id = p.picking_type_id
-             WHERE pt.code = 'outgoing' AND p.state = 'done'
+             WHERE pt.code = 'outgoing' AND p.state != 'cancel'
              GROUP BY t.order_id
-            HAVING bool_and(p.distribution_sync_tracking_status = 'delivered')"""
+            HAVING bool_and(p.state = 'done' AND p.distribution_sync_tracking_status
+                            IS NOT DISTINCT FROM 'delivered')"""
         return sources

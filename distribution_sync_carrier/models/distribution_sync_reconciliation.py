@@ -71,7 +71,13 @@ class DistributionSyncReconciliation(models.Model):
                        AND NOT EXISTS (
                          SELECT 1 FROM distribution_sync_shipment s
                           WHERE s.picking_id = p.id
-                            AND COALESCE(s.tracking_code, '') != '')""",
+                            AND COALESCE(s.tracking_code, '') != '')
+                       AND NOT EXISTS (
+                         SELECT 1 FROM distribution_sync_message m
+                          WHERE m.direction = 'outbound'
+                            AND m.res_model = 'stock.picking'
+                            AND m.res_id = p.id
+                            AND m.state IN ('received', 'queued', 'error'))""",
                 "count_query": """
                     SELECT count(*) FROM stock_picking p
                       JOIN stock_picking_type pt ON pt.id = p.picking_type_id

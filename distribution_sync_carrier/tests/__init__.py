@@ -9,3 +9,4 @@ from . import test_demo_samples
 from . import test_backend
 from . import test_security
 from . import test_shopify_tracking
+from . import test_reconciliation

@@ -2,10 +2,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, models
 
-from odoo.addons.distribution_sync.models.distribution_sync_milestone import (
-    ORDERS_TABLE,
-)
-
 
 class DistributionSyncMilestone(models.Model):
     _inherit = "distribution.sync.milestone"
@@ -19,7 +15,7 @@ class DistributionSyncMilestone(models.Model):
             SELECT inv.order_id, max(qb.create_date)
               FROM (
                 SELECT DISTINCT t.order_id, am.id AS move_id
-                  FROM {ORDERS_TABLE} t
+                  FROM {self._orders_table} t
                   JOIN sale_order_line sol ON sol.order_id = t.order_id
                   JOIN sale_order_line_invoice_rel rel
                     ON rel.order_line_id = sol.id

@@ -105,14 +105,19 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             }
         client = backend._quickbooks_client()
         payment = mappers.parse_payment(client.read("Payment", payment_id)["Payment"])
-        return self._apply_payment(backend, payment)
+        return self._apply_payment(backend, payment, client=client)
 
-    def _apply_payment(self, backend, payment):
+    def _apply_payment(self, backend, payment, client=None):
         """Register what a QuickBooks payment (``mappers.parse_payment``)
         applies to the Odoo invoices bound to its invoices: the money, once
         per payment and invoice (binding ``payment:<id>:<invoice id>``), and
         the credit memos it applies, as the credit note reconciled with the
-        invoice (binding of the partial reconciliation)."""
+        invoice (binding of the partial reconciliation).
+
+        With ``client``, the open balances QuickBooks then has for those
+        documents are read back for reconciliation (its notices of the
+        invoices may come before or after the payment's); without (sample
+        payments), what the payment applied is taken off them."""
         payment_id = payment["external_id"]
         bindings = self.env["distribution.sync.binding"]
         registered, problems = [], []
@@ -147,7 +152,6 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                     backend, payment, dict(application, amount=wanted), move
                 )
                 bindings._bind(backend, odoo_payment, key, remote_amount=wanted)
-                self._lower_remote_balance(backend, invoice_id, application["amount"])
                 registered.append(f"{move.name} {wanted}")
             for credit_id, credit_note, share in shares:
                 key = f"payment:{payment_id}:{credit_id}:{invoice_id}"
@@ -159,8 +163,9 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
                     problems.append(exc)
                     continue
                 bindings._bind(backend, partial, key, remote_amount=share)
-                self._lower_remote_balance(backend, credit_id, share)
                 registered.append(f"{credit_note.name} → {move.name} {share}")
+        if registered:
+            self._note_remote_balances(backend, known, client)
         return {
             "res_model": "account.move" if registered else None,
             "external_id": str(payment_id),
@@ -173,20 +178,30 @@ class DistributionSyncQuickbooksImporter(models.AbstractModel):
             "problems": problems,
         }
 
-    def _lower_remote_balance(self, backend, external_id, amount):
-        """What a QuickBooks payment applied to a document lowers its open
-        balance there by (the document's reconciliation compares it). In the
-        database, so that two payments of one invoice applied at once both
-        count."""
-        self.env.cr.execute(
-            """UPDATE distribution_sync_binding
-                  SET remote_residual = GREATEST(
-                      COALESCE(remote_residual, 0) - %s, 0)
-                WHERE backend_id = %s AND res_model = 'account.move'
-                  AND external_id = %s""",
-            (float(amount), backend.id, str(external_id)),
-        )
-        self.env["distribution.sync.binding"].invalidate_model(["remote_residual"])
+    def _note_remote_balances(self, backend, known, client):
+        """Keep on the bindings the open balance QuickBooks has for the
+        documents a payment applied to (``known``: ``(application, external
+        id, move)``): read back with ``client``, else lowered by what the
+        payment applied (in the database, so that two payments of one
+        invoice applied at once both count)."""
+        bindings = self.env["distribution.sync.binding"]
+        for application, external_id, _move in known:
+            entity = "CreditMemo" if application["kind"] == "credit_note" else "Invoice"
+            if client:
+                data = client.read(entity, external_id)[entity]
+                bindings._find(backend, "account.move", external_id).sudo().write(
+                    {"remote_residual": float(data.get("Balance") or 0)}
+                )
+                continue
+            self.env.cr.execute(
+                """UPDATE distribution_sync_binding
+                      SET remote_residual = GREATEST(
+                          COALESCE(remote_residual, 0) - %s, 0)
+                    WHERE backend_id = %s AND res_model = 'account.move'
+                      AND external_id = %s""",
+                (float(application["amount"]), backend.id, str(external_id)),
+            )
+            bindings.invalidate_model(["remote_residual"])
 
     def _unknown_document(self, payment_id, application):
         noun = (

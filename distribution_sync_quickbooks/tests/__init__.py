@@ -9,3 +9,4 @@ from . import test_bulk_send
 from . import test_inbound_changes
 from . import test_protocol
 from . import test_demo_samples
+from . import test_reconciliation

@@ -27,7 +27,7 @@ class DistributionSyncDashboard(models.TransientModel):
         if not backends:
             return []
         self.env.cr.execute(
-            """SELECT am.id
+            """SELECT DISTINCT am.id
                  FROM distribution_sync_backend be
                  JOIN account_move am ON am.company_id = be.company_id
                 WHERE be.id = ANY(%s)

@@ -14,3 +14,4 @@ from . import test_order_rules
 from . import test_access_rpc
 from . import test_bad_input
 from . import test_fulfillment_tracking
+from . import test_reconciliation
