@@ -18,3 +18,6 @@ from . import test_canonical_invoice
 from . import test_request_slot
 from . import test_tour_smoke
 from . import test_tour_overview
+from . import test_milestone
+from . import test_reconciliation
+from . import test_dashboard
