@@ -3,7 +3,10 @@
 import logging
 import math
 import time
+from collections import defaultdict
 from datetime import timedelta
+
+import pytz
 
 from odoo import api, fields, models
 
@@ -156,7 +159,8 @@ class DistributionSyncMilestone(models.Model):
 
         ``order_ids``: only these orders; else every order bound to a backend
         that still has a step to reach (a finished order is not read again).
-        Cancelled orders keep the steps they reached and lose the others.
+        Cancelled orders keep the steps they reached and lose the others, as
+        do steps the backend stops tracking (their to-dos are marked done).
         Returns ``{"orders": n, "seconds": s, "late": newly late}``."""
         started = time.monotonic()
         self.env.flush_all()
@@ -164,9 +168,9 @@ class DistributionSyncMilestone(models.Model):
         sources = self._milestone_sources()
         steps = [code for code, *_rest in core_milestones.STEPS if code in sources]
         self._collect_orders(order_ids, steps)
+        self._drop_unwanted()
         cr.execute(f"SELECT count(*) FROM {self._orders_table}")
         orders = cr.fetchone()[0]
-        self._drop_cancelled()
         self._insert_rows(steps)
         for step in steps:
             self._apply_source(step, sources[step])
@@ -193,16 +197,20 @@ class DistributionSyncMilestone(models.Model):
             where = "AND b.res_id = ANY(%(orders)s)"
             params["orders"] = list(order_ids)
         else:
-            # Orders with every tracked step reached are finished.
+            # Finished: every step tracked for the backend reached (a
+            # cancelled order only comes back for what it must lose).
             where = """AND (
-                NOT EXISTS (SELECT 1 FROM distribution_sync_milestone m
-                             WHERE m.sale_order_id = b.res_id)
-                OR EXISTS (SELECT 1 FROM distribution_sync_milestone m
-                            WHERE m.sale_order_id = b.res_id
-                              AND m.reached_at IS NULL)
-                OR (SELECT count(*) FROM distribution_sync_milestone m
-                     WHERE m.sale_order_id = b.res_id)
-                   < cardinality(%(steps)s::varchar[]))"""
+                EXISTS (SELECT 1 FROM distribution_sync_milestone m
+                         WHERE m.sale_order_id = b.res_id
+                           AND m.reached_at IS NULL)
+                OR so.state != 'cancel'
+                   AND (SELECT count(*) FROM distribution_sync_milestone m
+                         WHERE m.sale_order_id = b.res_id)
+                   < (SELECT count(*) FROM unnest(%(steps)s::varchar[]) st(step)
+                       WHERE NOT EXISTS (
+                         SELECT 1 FROM distribution_sync_milestone_sla sla
+                          WHERE sla.backend_id = b.backend_id
+                            AND sla.step = st.step AND NOT sla.tracked)))"""
         cr.execute(
             f"""CREATE TEMP TABLE {self._orders_table} ON COMMIT DROP AS
                 SELECT DISTINCT ON (b.res_id) b.res_id AS order_id,
@@ -217,14 +225,28 @@ class DistributionSyncMilestone(models.Model):
         cr.execute(f"CREATE INDEX ON {self._orders_table} (order_id)")
         cr.execute(f"ANALYZE {self._orders_table}")
 
-    def _drop_cancelled(self):
+    def _drop_unwanted(self):
+        """Steps no longer wanted, unless reached: those of cancelled orders
+        and those the backend's SLA stopped tracking; their to-dos are done."""
         self.env.cr.execute(
             f"""DELETE FROM distribution_sync_milestone m
                  USING {self._orders_table} t
-                 WHERE m.sale_order_id = t.order_id AND t.state = 'cancel'
-                   AND m.reached_at IS NULL"""
+                 WHERE m.sale_order_id = t.order_id AND m.reached_at IS NULL
+                   AND (t.state = 'cancel' OR EXISTS (
+                        SELECT 1 FROM distribution_sync_milestone_sla sla
+                         WHERE sla.backend_id = m.backend_id
+                           AND sla.step = m.step AND NOT sla.tracked))
+             RETURNING m.activity_id"""
         )
+        activity_ids = [row[0] for row in self.env.cr.fetchall() if row[0]]
         self.env.cr.execute(f"DELETE FROM {self._orders_table} WHERE state = 'cancel'")
+        self.invalidate_model()
+        if activity_ids:
+            self.env["mail.activity"].sudo().browse(
+                activity_ids
+            ).exists().action_feedback(
+                feedback=self.env._("The step is no longer followed.")
+            )
 
     def _insert_rows(self, steps):
         """One row per order and tracked step (a step a backend's SLA line
@@ -284,18 +306,17 @@ class DistributionSyncMilestone(models.Model):
                     ("calendar_id", "in", [calendar.id, False]),
                 ]
             )
+            tz_name = calendar.tz or company.partner_id.tz or "UTC"
+            zone = pytz.timezone(tz_name)
             holidays = set()
             for leave in leaves:
-                day = leave.date_from.date()
-                while day <= leave.date_to.date():
+                # Leaves are stored in UTC; the days off are the calendar's.
+                day = pytz.utc.localize(leave.date_from).astimezone(zone).date()
+                last = pytz.utc.localize(leave.date_to).astimezone(zone).date()
+                while day <= last:
                     holidays.add(day)
                     day += timedelta(days=1)
-            result[company.id] = (
-                company.id,
-                calendar.tz or company.partner_id.tz or "UTC",
-                weekdays,
-                holidays,
-            )
+            result[company.id] = (company.id, tz_name, weekdays, holidays)
         return result
 
     def _fill_days(self, calendars):
@@ -493,6 +514,15 @@ class DistributionSyncMilestone(models.Model):
             for milestone in milestones
         ]
         pairs = [(milestone, vals) for milestone, vals in pairs if vals]
+        # Subscribed first, once per order and owner: the batch create below
+        # would subscribe an owner twice to an order with two late steps.
+        orders_by_owner = defaultdict(set)
+        for _milestone, vals in pairs:
+            orders_by_owner[vals["user_id"]].add(vals["res_id"])
+        for user_id, order_ids in orders_by_owner.items():
+            self.env["sale.order"].sudo().browse(order_ids).message_subscribe(
+                partner_ids=self.env["res.users"].browse(user_id).partner_id.ids
+            )
         activities = (
             self.env["mail.activity"]
             .sudo()
