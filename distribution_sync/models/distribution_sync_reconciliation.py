@@ -280,7 +280,7 @@ class DistributionSyncReconciliation(models.Model):
                        AND m.direction = 'inbound'
                        AND m.work_key LIKE 'order:%%'
                        AND m.external_id IS NOT NULL
-                       AND m.state NOT IN ('received', 'queued')
+                       AND m.state NOT IN ('received', 'queued', 'error')
                        AND m.create_date < %(settled)s
                        AND NOT EXISTS (
                          SELECT 1 FROM distribution_sync_binding b

@@ -204,6 +204,46 @@ class TestMilestoneSteps(MilestoneCase):
         self.backend.active = False
         self.assertEqual(self.refresh(order)["orders"], 0)
 
+    def collected(self):
+        self.env.cr.execute(f"SELECT order_id FROM {ORDERS_TABLE}")
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def test_order_with_untracked_step_is_finished(self):
+        """Finished once the steps its backend tracks are reached: a step
+        switched off does not keep the order coming back."""
+        self.env["distribution.sync.milestone.sla"].create(
+            {"backend_id": self.backend.id, "step": "paid", "tracked": False}
+        )
+        order = self.make_order()
+        self.milestones._refresh()
+        self.assertIn(order.id, self.collected())
+        self.assertFalse(self.step(order, "paid"))
+        self.env.cr.execute(
+            """UPDATE distribution_sync_milestone SET reached_at = now()
+                WHERE sale_order_id = %s AND reached_at IS NULL""",
+            (order.id,),
+        )
+        self.env.invalidate_all()
+        self.milestones._refresh()
+        self.assertNotIn(order.id, self.collected())
+
+    def test_cancelled_order_is_not_counted_nor_read_again(self):
+        """A cancelled order comes back once, to lose its unreached steps,
+        and is never counted among the orders refreshed."""
+        order = self.make_order()
+        self.milestones._refresh()  # every bound order has its rows
+        before = self.milestones._refresh()["orders"]
+        order._action_cancel()
+        dropping = self.milestones._refresh()
+        self.assertEqual(dropping["orders"], before - 1)
+        self.assertEqual(
+            set(order.distribution_sync_milestone_ids.mapped("step")),
+            {"received", "confirmed"},
+        )
+        again = self.milestones._refresh()
+        self.assertEqual(again["orders"], before - 1, "not read again")
+        self.assertEqual(self.refresh(order)["orders"], 0)
+
 
 class TestMilestoneDueDates(MilestoneCase):
     """Due dates count working days of the company's calendar."""
@@ -271,6 +311,27 @@ class TestMilestoneDueDates(MilestoneCase):
         self.refresh(order)
         self.assertEqual(
             self.step(order, "shipped").due_at, datetime(2026, 3, 9, 14, 0)
+        )
+
+    def test_holiday_in_the_calendar_time_zone(self):
+        """A Monday off in New York is stored from 04:00 UTC Monday to 03:59
+        UTC Tuesday: only Monday is off, the step is due Tuesday."""
+        calendar = self.use_calendar("America/New_York")
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Holiday",
+                "calendar_id": calendar.id,
+                "company_id": self.company.id,
+                "date_from": datetime(2026, 3, 9, 4, 0),
+                "date_to": datetime(2026, 3, 10, 3, 59, 59),
+            }
+        )
+        order = self.make_order()
+        friday_utc = datetime(2026, 3, 6, 15, 0)  # 10:00 EST
+        self.set_anchors(order, friday_utc - timedelta(hours=1), friday_utc)
+        self.refresh(order)
+        self.assertEqual(
+            self.step(order, "shipped").due_at, datetime(2026, 3, 10, 14, 0)
         )
 
     def test_sla_hours_override(self):
@@ -362,6 +423,62 @@ class TestLateSteps(MilestoneCase):
         self.assertEqual(
             self.step(order, "shipped").activity_id.user_id, self.sync_user
         )
+
+    def test_two_steps_late_at_once(self):
+        """Shipped and paid of one order late in the same refresh: a to-do
+        each, the salesperson following the order once."""
+        self.product.invoice_policy = "order"
+        order = self.make_order(user=self.salesman)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        long_ago = fields.Datetime.now() - timedelta(days=60)
+        self.set_anchors(order, long_ago - timedelta(hours=1), long_ago)
+        self.env.cr.execute(
+            "UPDATE account_move SET create_date = %s WHERE id = %s",
+            (long_ago + timedelta(hours=1), invoice.id),
+        )
+        self.env.invalidate_all()
+        result = self.refresh(order)
+        late = order.distribution_sync_milestone_ids.filtered(
+            lambda m: m.state == "late" and not m.reached_at
+        )
+        self.assertTrue({"shipped", "paid"} <= set(late.mapped("step")))
+        self.assertEqual(result["late"], len(late))
+        self.assertEqual(order.activity_ids, late.activity_id)
+        self.assertEqual(len(late.activity_id), len(late))
+        self.assertEqual(late.activity_id.user_id, self.salesman)
+        self.assertIn(self.salesman.partner_id, order.message_partner_ids)
+
+    def test_cancelled_order_closes_its_activity(self):
+        """The to-do of a late step goes with the step when the order is
+        cancelled."""
+        order = self.make_late_order()
+        self.refresh(order)
+        activity = self.step(order, "shipped").activity_id
+        self.assertTrue(activity)
+        order._action_cancel()
+        self.refresh(order)
+        order.invalidate_recordset()
+        self.assertFalse(self.step(order, "shipped"))
+        self.assertFalse(order.activity_ids)
+        self.assertFalse(activity.exists() and activity.active)
+
+    def test_step_no_longer_tracked_loses_its_row_and_activity(self):
+        """Switching a step off for a backend removes its unreached rows and
+        marks their to-dos done; reached steps stay."""
+        order = self.make_late_order()
+        self.refresh(order)
+        activity = self.step(order, "shipped").activity_id
+        self.assertTrue(activity)
+        self.env["distribution.sync.milestone.sla"].create(
+            {"backend_id": self.backend.id, "step": "shipped", "tracked": False}
+        )
+        self.refresh(order)
+        order.invalidate_recordset()
+        self.assertFalse(self.step(order, "shipped"))
+        self.assertTrue(self.step(order, "confirmed").reached_at)
+        self.assertFalse(order.activity_ids)
+        self.assertFalse(activity.exists() and activity.active)
 
 
 class TestMilestoneQueries(MilestoneCase):
