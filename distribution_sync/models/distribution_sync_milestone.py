@@ -17,6 +17,7 @@ _logger = logging.getLogger(__name__)
 
 # The temporary tables a refresh works in (dropped with its transaction).
 ORDERS_TABLE = "tmp_dsync_milestone_order"
+REACHED_TABLE = "tmp_dsync_milestone_reached"
 DAYS_TABLE = "tmp_dsync_workday"
 
 
@@ -37,6 +38,7 @@ class DistributionSyncMilestone(models.Model):
     _order = "due_at, id"
     _rec_name = "step"
     _orders_table = ORDERS_TABLE
+    _reached_table = REACHED_TABLE
     _days_table = DAYS_TABLE
 
     sale_order_id = fields.Many2one(
@@ -171,11 +173,10 @@ class DistributionSyncMilestone(models.Model):
         self._drop_unwanted()
         cr.execute(f"SELECT count(*) FROM {self._orders_table}")
         orders = cr.fetchone()[0]
-        self._insert_rows(steps)
-        for step in steps:
-            self._apply_source(step, sources[step])
-        self._apply_due_dates()
-        late_ids = self._apply_states()
+        self._collect_reached(steps, sources)
+        calendars = self._calendars()
+        self._fill_days(calendars)
+        late_ids = self._upsert(steps, calendars)
         self.invalidate_model()
         self._notify_late(late_ids)
         self._close_reached_activities()
@@ -248,45 +249,25 @@ class DistributionSyncMilestone(models.Model):
                 feedback=self.env._("The step is no longer followed.")
             )
 
-    def _insert_rows(self, steps):
-        """One row per order and tracked step (a step a backend's SLA line
-        switches off is not tracked for its orders)."""
-        sequences = {code: i for i, (code, *_r) in enumerate(core_milestones.STEPS)}
-        self.env.cr.execute(
-            f"""INSERT INTO distribution_sync_milestone
-                    (sale_order_id, backend_id, company_id, step, sequence, state,
-                     create_uid, create_date, write_uid, write_date)
-                SELECT t.order_id, t.backend_id, t.company_id, s.step, s.seq,
-                       'pending', %(uid)s, now() at time zone 'UTC',
-                       %(uid)s, now() at time zone 'UTC'
-                  FROM {self._orders_table} t
-                 CROSS JOIN unnest(%(steps)s::varchar[], %(seqs)s::int[])
-                       AS s(step, seq)
-                  LEFT JOIN distribution_sync_milestone_sla sla
-                    ON sla.backend_id = t.backend_id AND sla.step = s.step
-                 WHERE COALESCE(sla.tracked, true)
-                ON CONFLICT (sale_order_id, step) DO NOTHING""",
-            {
-                "uid": self.env.uid,
-                "steps": list(steps),
-                "seqs": [sequences[step] for step in steps],
-            },
+    def _collect_reached(self, steps, sources):
+        """``tmp_dsync_milestone_reached``: ``(order_id, step, reached_at)`` of
+        every step the collected orders reached, one query per step."""
+        cr = self.env.cr
+        cr.execute(f"DROP TABLE IF EXISTS {self._reached_table}")
+        cr.execute(
+            f"""CREATE TEMP TABLE {self._reached_table} (order_id int,
+                step varchar, reached_at timestamp) ON COMMIT DROP"""
         )
-
-    def _apply_source(self, step, query):
-        self.env.cr.execute(
-            f"""UPDATE distribution_sync_milestone m
-                   SET reached_at = src.reached_at
-                  FROM (
-                    SELECT t.order_id, src.reached_at
-                      FROM {self._orders_table} t
-                      LEFT JOIN ({query}) AS src(order_id, reached_at)
-                        ON src.order_id = t.order_id
-                  ) src
-                 WHERE m.sale_order_id = src.order_id AND m.step = %s
-                   AND m.reached_at IS DISTINCT FROM src.reached_at""",
-            (step,),
-        )
+        for step in steps:
+            cr.execute(
+                f"""INSERT INTO {self._reached_table}
+                    SELECT src.order_id, %s, src.reached_at
+                      FROM ({sources[step]}) AS src(order_id, reached_at)
+                     WHERE src.reached_at IS NOT NULL""",
+                (step,),
+            )
+        cr.execute(f"CREATE INDEX ON {self._reached_table} (order_id, step)")
+        cr.execute(f"ANALYZE {self._reached_table}")
 
     # ---------------------------------------------------------------- due dates
     def _calendars(self):
@@ -322,9 +303,8 @@ class DistributionSyncMilestone(models.Model):
     def _fill_days(self, calendars):
         cr = self.env.cr
         cr.execute(
-            f"""SELECT min(m.anchor_at)::date, max(m.anchor_at)::date
-                  FROM distribution_sync_milestone m
-                  JOIN {self._orders_table} t ON t.order_id = m.sale_order_id"""
+            f"""SELECT min(reached_at)::date, max(reached_at)::date
+                  FROM {self._reached_table}"""
         )
         first, last = cr.fetchone()
         cr.execute(f"DROP TABLE IF EXISTS {self._days_table}")
@@ -359,117 +339,119 @@ class DistributionSyncMilestone(models.Model):
         cr.execute(f"CREATE INDEX ON {self._days_table} (company_id, before_hours)")
         cr.execute(f"ANALYZE {self._days_table}")
 
-    def _apply_due_dates(self):
-        """``anchor_at`` from the anchor step, ``due_at`` that many working
-        hours later in the company's time zone (``core.workdays``: the
-        working day whose hours before it are the whole days of the target)."""
-        cr = self.env.cr
-        anchors = [
-            (code, anchor) for code, anchor in core_milestones.ANCHORS.items() if anchor
-        ]
-        defaults = core_milestones.DEFAULT_SLA_HOURS
-        cr.execute(
-            f"""UPDATE distribution_sync_milestone m
-                   SET anchor_at = a.reached_at
-                  FROM {self._orders_table} t,
-                       unnest(%s::varchar[], %s::varchar[]) AS s(step, anchor),
-                       distribution_sync_milestone a
-                 WHERE m.sale_order_id = t.order_id AND m.step = s.step
-                   AND a.sale_order_id = m.sale_order_id AND a.step = s.anchor
-                   AND m.anchor_at IS DISTINCT FROM a.reached_at""",
-            ([a[0] for a in anchors], [a[1] for a in anchors]),
-        )
-        calendars = self._calendars()
-        self._fill_days(calendars)
-        cr.execute(
-            f"""WITH target AS (
-                  SELECT m.id, m.company_id, c.tz,
-                         d.before_hours
-                         + CASE WHEN d.working THEN extract(epoch FROM
-                             c.local_at - c.local_at::date) / 3600.0 ELSE 0 END
-                         + COALESCE(sla.hours, s.hours) AS hours
-                    FROM distribution_sync_milestone m
-                    JOIN {self._orders_table} t ON t.order_id = m.sale_order_id
-                    JOIN unnest(%(steps)s::varchar[], %(hours)s::float8[])
-                         AS s(step, hours) ON s.step = m.step
-                    LEFT JOIN distribution_sync_milestone_sla sla
-                      ON sla.backend_id = m.backend_id AND sla.step = m.step
-                    JOIN unnest(%(companies)s::int[], %(zones)s::varchar[])
-                         AS z(company_id, tz) ON z.company_id = m.company_id
-                    CROSS JOIN LATERAL (
-                      SELECT z.tz, (m.anchor_at AT TIME ZONE 'UTC')
-                             AT TIME ZONE z.tz AS local_at
-                    ) c
-                    JOIN {self._days_table} d
-                      ON d.company_id = m.company_id AND d.day = c.local_at::date
-                   WHERE m.anchor_at IS NOT NULL
-                     AND COALESCE(sla.hours, s.hours) > 0
-                )
-                , due AS (
-                  SELECT tg.id,
-                         ((d.day + (tg.hours - d.before_hours) * interval '1 hour')
-                          AT TIME ZONE tg.tz) AT TIME ZONE 'UTC' AS due_at
-                    FROM target tg
-                    JOIN {self._days_table} d
-                      ON d.company_id = tg.company_id AND d.working
-                     AND d.before_hours = floor(tg.hours / 24.0) * 24.0
-                )
-                UPDATE distribution_sync_milestone m
-                   SET due_at = x.due_at
-                  FROM (
-                    SELECT mm.id, due.due_at
-                      FROM distribution_sync_milestone mm
-                      JOIN {self._orders_table} t ON t.order_id = mm.sale_order_id
-                      LEFT JOIN due ON due.id = mm.id
-                  ) x
-                 WHERE m.id = x.id AND m.due_at IS DISTINCT FROM x.due_at""",
-            {
-                "steps": [code for code, *_rest in core_milestones.STEPS],
-                "hours": [
-                    float(defaults.get(code, 0))
-                    for code, *_rest in core_milestones.STEPS
-                ],
-                "companies": list(calendars),
-                "zones": [value[1] for value in calendars.values()],
-            },
-        )
-
-    def _apply_states(self):
-        """States, lead times and on-time rates; the ids of the steps that
+    def _upsert(self, steps, calendars):
+        """Compute every row of the collected orders in one query and write
+        those that changed (one INSERT … ON CONFLICT: a row is written at
+        most once per refresh, an unchanged one not at all). ``anchor_at``
+        comes from the anchor step, ``due_at`` is that many working hours
+        later in the company's time zone (``core.workdays``: the working day
+        whose hours before it are the whole days of the target), the state
+        is ``core.milestones.state``. Returns the ids of the steps that
         became late without being reached (someone must act on them)."""
-        cr = self.env.cr
-        now = fields.Datetime.now()
-        cr.execute(
-            f"""WITH computed AS (
-                  SELECT m.id,
-                         CASE WHEN m.reached_at IS NOT NULL THEN
-                                CASE WHEN m.due_at IS NOT NULL
-                                      AND m.reached_at > m.due_at
+        codes = [code for code, *_rest in core_milestones.STEPS]
+        wanted = [code for code in codes if code in steps]
+        zones = {key: tz for key, tz, _weekdays, _holidays in calendars.values()}
+        self.env.cr.execute(
+            f"""WITH wanted AS (
+                  SELECT t.order_id, t.backend_id, t.company_id, s.step, s.seq,
+                         s.anchor, COALESCE(sla.hours, s.hours) AS hours, z.tz
+                    FROM {self._orders_table} t
+                   CROSS JOIN unnest(%(steps)s::varchar[], %(seqs)s::int[],
+                                     %(anchors)s::varchar[], %(hours)s::float8[])
+                         AS s(step, seq, anchor, hours)
+                    LEFT JOIN distribution_sync_milestone_sla sla
+                      ON sla.backend_id = t.backend_id AND sla.step = s.step
+                    LEFT JOIN unnest(%(companies)s::int[], %(zones)s::varchar[])
+                         AS z(company_id, tz) ON z.company_id = t.company_id
+                   WHERE COALESCE(sla.tracked, true)
+                ), timed AS (
+                  SELECT w.*, r.reached_at, a.reached_at AS anchor_at,
+                         (a.reached_at AT TIME ZONE 'UTC')
+                           AT TIME ZONE COALESCE(w.tz, 'UTC') AS local_anchor
+                    FROM wanted w
+                    LEFT JOIN {self._reached_table} r
+                      ON r.order_id = w.order_id AND r.step = w.step
+                    LEFT JOIN {self._reached_table} a
+                      ON a.order_id = w.order_id AND a.step = w.anchor
+                ), target AS (
+                  SELECT tm.*,
+                         CASE WHEN tm.anchor_at IS NOT NULL AND tm.hours > 0 THEN
+                           d.before_hours + tm.hours
+                           + CASE WHEN d.working THEN extract(epoch FROM
+                               tm.local_anchor - tm.local_anchor::date) / 3600.0
+                             ELSE 0 END
+                         END AS target_hours
+                    FROM timed tm
+                    LEFT JOIN {self._days_table} d
+                      ON d.company_id = tm.company_id
+                     AND d.day = tm.local_anchor::date
+                ), computed AS (
+                  SELECT tg.order_id, tg.backend_id, tg.company_id, tg.step, tg.seq,
+                         tg.reached_at, tg.anchor_at,
+                         ((d.day + (tg.target_hours - d.before_hours)
+                                   * interval '1 hour')
+                           AT TIME ZONE COALESCE(tg.tz, 'UTC')) AT TIME ZONE 'UTC'
+                           AS due_at
+                    FROM target tg
+                    LEFT JOIN {self._days_table} d
+                      ON d.company_id = tg.company_id AND d.working
+                     AND d.before_hours = floor(tg.target_hours / 24.0) * 24.0
+                ), stated AS (
+                  SELECT c.*,
+                         CASE WHEN c.reached_at IS NOT NULL THEN
+                                CASE WHEN c.due_at IS NOT NULL
+                                      AND c.reached_at > c.due_at
                                      THEN 'late' ELSE 'on_time' END
-                              WHEN m.due_at IS NOT NULL AND %(now)s > m.due_at
+                              WHEN c.due_at IS NOT NULL AND %(now)s > c.due_at
                               THEN 'late'
                               ELSE 'pending' END AS state,
-                         (extract(epoch FROM m.reached_at - m.anchor_at)
+                         (extract(epoch FROM c.reached_at - c.anchor_at)
                           / 3600.0)::float8 AS lead_time
-                    FROM distribution_sync_milestone m
-                    JOIN {self._orders_table} t ON t.order_id = m.sale_order_id
+                    FROM computed c
                 )
-                UPDATE distribution_sync_milestone m
-                   SET state = c.state,
-                       lead_time_hours = c.lead_time,
-                       on_time_rate = CASE
-                         WHEN m.reached_at IS NULL THEN NULL
-                         WHEN c.state = 'on_time' THEN 100.0 ELSE 0.0 END,
-                       write_date = %(now)s
-                  FROM computed c
-                 WHERE m.id = c.id
-                   AND (m.state IS DISTINCT FROM c.state
-                        OR m.lead_time_hours IS DISTINCT FROM c.lead_time)
-             RETURNING m.id, c.state = 'late' AND m.reached_at IS NULL
+                INSERT INTO distribution_sync_milestone AS m
+                       (sale_order_id, backend_id, company_id, step, sequence,
+                        reached_at, anchor_at, due_at, state, lead_time_hours,
+                        on_time_rate, create_uid, create_date, write_uid, write_date)
+                SELECT st.order_id, st.backend_id, st.company_id, st.step, st.seq,
+                       st.reached_at, st.anchor_at, st.due_at, st.state, st.lead_time,
+                       CASE WHEN st.reached_at IS NULL THEN NULL
+                            WHEN st.state = 'on_time' THEN 100.0 ELSE 0.0 END,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM stated st
+                ON CONFLICT (sale_order_id, step) DO UPDATE
+                   SET backend_id = EXCLUDED.backend_id,
+                       reached_at = EXCLUDED.reached_at,
+                       anchor_at = EXCLUDED.anchor_at,
+                       due_at = EXCLUDED.due_at,
+                       state = EXCLUDED.state,
+                       lead_time_hours = EXCLUDED.lead_time_hours,
+                       on_time_rate = EXCLUDED.on_time_rate,
+                       write_uid = EXCLUDED.write_uid,
+                       write_date = EXCLUDED.write_date
+                 WHERE (m.backend_id, m.reached_at, m.anchor_at, m.due_at, m.state,
+                        m.lead_time_hours, m.on_time_rate)
+                       IS DISTINCT FROM
+                       (EXCLUDED.backend_id, EXCLUDED.reached_at, EXCLUDED.anchor_at,
+                        EXCLUDED.due_at, EXCLUDED.state, EXCLUDED.lead_time_hours,
+                        EXCLUDED.on_time_rate)
+             RETURNING m.id, m.state = 'late' AND m.reached_at IS NULL
                        AND m.activity_id IS NULL""",
-            {"now": now},
+            {
+                "steps": wanted,
+                "seqs": [codes.index(code) for code in wanted],
+                "anchors": [core_milestones.ANCHORS[code] for code in wanted],
+                "hours": [
+                    float(core_milestones.DEFAULT_SLA_HOURS.get(code, 0))
+                    for code in wanted
+                ],
+                "companies": list(zones),
+                "zones": list(zones.values()),
+                "uid": self.env.uid,
+                "now": fields.Datetime.now(),
+            },
         )
-        return [row[0] for row in cr.fetchall() if row[1]]
+        return [row[0] for row in self.env.cr.fetchall() if row[1]]
 
     # --------------------------------------------------------------- activities
     def _late_owner(self):
