@@ -19,6 +19,8 @@ _logger = logging.getLogger(__name__)
 ORDERS_TABLE = "tmp_dsync_milestone_order"
 REACHED_TABLE = "tmp_dsync_milestone_reached"
 DAYS_TABLE = "tmp_dsync_workday"
+# Memory for the joins of one refresh (transaction-local).
+WORK_MEM = "128MB"
 
 
 class DistributionSyncMilestone(models.Model):
@@ -37,6 +39,9 @@ class DistributionSyncMilestone(models.Model):
     _description = "Order milestone"
     _order = "due_at, id"
     _rec_name = "step"
+    # Written by the refresh only, hundreds of thousands at once: who and
+    # when would be the refresh itself, and two more foreign keys to check.
+    _log_access = False
     _orders_table = ORDERS_TABLE
     _reached_table = REACHED_TABLE
     _days_table = DAYS_TABLE
@@ -192,33 +197,38 @@ class DistributionSyncMilestone(models.Model):
     def _collect_orders(self, order_ids, steps):
         cr = self.env.cr
         cr.execute(f"DROP TABLE IF EXISTS {self._orders_table}")
-        where = ""
-        params = {"steps": list(steps)}
+        params = {"steps": list(steps), "all": len(steps)}
         if order_ids is not None:
+            joins = ""
             where = "AND b.res_id = ANY(%(orders)s)"
             params["orders"] = list(order_ids)
         else:
             # Finished: every step tracked for the backend reached (a
             # cancelled order only comes back for what it must lose).
-            where = """AND (
-                EXISTS (SELECT 1 FROM distribution_sync_milestone m
-                         WHERE m.sale_order_id = b.res_id
-                           AND m.reached_at IS NULL)
+            joins = """
+                  LEFT JOIN (
+                    SELECT sale_order_id, count(*) AS n_rows,
+                           bool_or(reached_at IS NULL) AS has_open
+                      FROM distribution_sync_milestone GROUP BY sale_order_id
+                  ) ms ON ms.sale_order_id = b.res_id
+                  LEFT JOIN (
+                    SELECT sla.backend_id,
+                           %(all)s - count(*) FILTER (
+                             WHERE NOT sla.tracked
+                               AND sla.step = ANY(%(steps)s::varchar[])) AS tracked
+                      FROM distribution_sync_milestone_sla sla
+                     GROUP BY sla.backend_id
+                  ) ex ON ex.backend_id = b.backend_id"""
+            where = """AND (ms.has_open
                 OR so.state != 'cancel'
-                   AND (SELECT count(*) FROM distribution_sync_milestone m
-                         WHERE m.sale_order_id = b.res_id)
-                   < (SELECT count(*) FROM unnest(%(steps)s::varchar[]) st(step)
-                       WHERE NOT EXISTS (
-                         SELECT 1 FROM distribution_sync_milestone_sla sla
-                          WHERE sla.backend_id = b.backend_id
-                            AND sla.step = st.step AND NOT sla.tracked)))"""
+                   AND COALESCE(ms.n_rows, 0) < COALESCE(ex.tracked, %(all)s))"""
         cr.execute(
             f"""CREATE TEMP TABLE {self._orders_table} ON COMMIT DROP AS
                 SELECT DISTINCT ON (b.res_id) b.res_id AS order_id,
                        b.backend_id, so.company_id, so.state
                   FROM distribution_sync_binding b
                   JOIN sale_order so ON so.id = b.res_id
-                  JOIN distribution_sync_backend be ON be.id = b.backend_id
+                  JOIN distribution_sync_backend be ON be.id = b.backend_id{joins}
                  WHERE b.res_model = 'sale.order' AND be.active {where}
                  ORDER BY b.res_id, b.id""",
             params,
@@ -351,6 +361,10 @@ class DistributionSyncMilestone(models.Model):
         codes = [code for code, *_rest in core_milestones.STEPS]
         wanted = [code for code in codes if code in steps]
         zones = {key: tz for key, tz, _weekdays, _holidays in calendars.values()}
+        # Its joins hold every row of the orders at once: in memory, not on disk.
+        self.env.cr.execute("SHOW work_mem")
+        work_mem = self.env.cr.fetchone()[0]
+        self.env.cr.execute("SELECT set_config('work_mem', %s, true)", (WORK_MEM,))
         self.env.cr.execute(
             f"""WITH wanted AS (
                   SELECT t.order_id, t.backend_id, t.company_id, s.step, s.seq,
@@ -412,12 +426,11 @@ class DistributionSyncMilestone(models.Model):
                 INSERT INTO distribution_sync_milestone AS m
                        (sale_order_id, backend_id, company_id, step, sequence,
                         reached_at, anchor_at, due_at, state, lead_time_hours,
-                        on_time_rate, create_uid, create_date, write_uid, write_date)
+                        on_time_rate)
                 SELECT st.order_id, st.backend_id, st.company_id, st.step, st.seq,
                        st.reached_at, st.anchor_at, st.due_at, st.state, st.lead_time,
                        CASE WHEN st.reached_at IS NULL THEN NULL
-                            WHEN st.state = 'on_time' THEN 100.0 ELSE 0.0 END,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                            WHEN st.state = 'on_time' THEN 100.0 ELSE 0.0 END
                   FROM stated st
                 ON CONFLICT (sale_order_id, step) DO UPDATE
                    SET backend_id = EXCLUDED.backend_id,
@@ -426,9 +439,7 @@ class DistributionSyncMilestone(models.Model):
                        due_at = EXCLUDED.due_at,
                        state = EXCLUDED.state,
                        lead_time_hours = EXCLUDED.lead_time_hours,
-                       on_time_rate = EXCLUDED.on_time_rate,
-                       write_uid = EXCLUDED.write_uid,
-                       write_date = EXCLUDED.write_date
+                       on_time_rate = EXCLUDED.on_time_rate
                  WHERE (m.backend_id, m.reached_at, m.anchor_at, m.due_at, m.state,
                         m.lead_time_hours, m.on_time_rate)
                        IS DISTINCT FROM
@@ -447,11 +458,12 @@ class DistributionSyncMilestone(models.Model):
                 ],
                 "companies": list(zones),
                 "zones": list(zones.values()),
-                "uid": self.env.uid,
                 "now": fields.Datetime.now(),
             },
         )
-        return [row[0] for row in self.env.cr.fetchall() if row[1]]
+        late = [row[0] for row in self.env.cr.fetchall() if row[1]]
+        self.env.cr.execute("SELECT set_config('work_mem', %s, true)", (work_mem,))
+        return late
 
     # --------------------------------------------------------------- activities
     def _late_owner(self):
