@@ -122,28 +122,13 @@ class DistributionSyncMilestone(models.Model):
                    AND bool_or(p.state = 'done')""",
             # The first customer invoice posted.
             "invoiced": f"""
-                SELECT t.order_id, min(am.create_date)
-                  FROM {self._orders_table} t
-                  JOIN sale_order_line sol ON sol.order_id = t.order_id
-                  JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
-                  JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                  JOIN account_move am ON am.id = aml.move_id
-                 WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
-                 GROUP BY t.order_id""",
+                SELECT inv.order_id, min(inv.create_date)
+                  FROM ({self._order_invoices_sql()}) inv
+                 GROUP BY inv.order_id""",
             # Every posted invoice paid: when its last payment was matched.
             "paid": f"""
                 SELECT inv.order_id, max(COALESCE(pay.matched_at, inv.write_date))
-                  FROM (
-                    SELECT DISTINCT t.order_id, am.id AS move_id, am.payment_state,
-                           am.write_date
-                      FROM {self._orders_table} t
-                      JOIN sale_order_line sol ON sol.order_id = t.order_id
-                      JOIN sale_order_line_invoice_rel rel
-                        ON rel.order_line_id = sol.id
-                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                      JOIN account_move am ON am.id = aml.move_id
-                     WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
-                  ) inv
+                  FROM ({self._order_invoices_sql()}) inv
                   LEFT JOIN LATERAL (
                     SELECT max(apr.create_date) AS matched_at
                       FROM account_move_line rl
@@ -154,6 +139,19 @@ class DistributionSyncMilestone(models.Model):
                  GROUP BY inv.order_id
                 HAVING bool_and(inv.payment_state IN ('paid', 'in_payment'))""",
         }
+
+    def _order_invoices_sql(self):
+        """SQL of the posted customer invoices of the collected orders:
+        ``order_id, move_id, payment_state, create_date, write_date``."""
+        return f"""
+            SELECT DISTINCT t.order_id, am.id AS move_id, am.payment_state,
+                   am.create_date, am.write_date
+              FROM {self._orders_table} t
+              JOIN sale_order_line sol ON sol.order_id = t.order_id
+              JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+              JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+              JOIN account_move am ON am.id = aml.move_id
+             WHERE am.move_type = 'out_invoice' AND am.state = 'posted'"""
 
     # ------------------------------------------------------------------ refresh
     @api.model

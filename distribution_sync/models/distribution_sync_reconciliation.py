@@ -39,11 +39,61 @@ def sql_template(text, *names):
     return text
 
 
+def amount_check(code, name, hint, template, **sql):
+    """A check comparing an amount of bound documents with what the outside
+    system last reported for each (a field of its binding), to the currency's
+    rounding. ``template``: the translated message, with the placeholders
+    ``document``, ``outside``, ``currency`` and ``odoo``. ``sql``: ``model``,
+    ``table`` and ``alias`` of the documents, ``odoo`` and ``remote`` (the
+    binding's field) amounts, ``label`` (the document's name), optional
+    ``joins`` and ``where`` (more conditions, ``AND ...``)."""
+    model, alias = sql["model"], sql["alias"]
+    remote = f"b.{sql['remote']}"
+    bound = f"""b.backend_id = ANY(%(backend_ids)s)
+                       AND b.res_model = '{model}' AND {remote} IS NOT NULL"""
+    return {
+        "code": code,
+        "name": name,
+        "query": f"""
+                    SELECT b.backend_id, '{model}', {alias}.id, {alias}.id::text,
+                           COALESCE(b.external_name, b.external_id),
+                           format(%(tpl_amount)s, {sql["label"]},
+                                  {amount_sql(remote)}, cur.name,
+                                  {amount_sql(sql["odoo"])}),
+                           {sql["odoo"]}, {remote}, cur.id, NULL::int
+                      FROM distribution_sync_binding b
+                      JOIN {sql["table"]} {alias} ON {alias}.id = b.res_id
+                      JOIN res_currency cur ON cur.id = {alias}.currency_id
+                      {sql.get("joins", "")}
+                     WHERE {bound} {sql.get("where", "")}
+                       AND {differs_sql(sql["odoo"], remote)}""",
+        "count_query": f"""
+                    SELECT count(*) FROM distribution_sync_binding b
+                     WHERE {bound}""",
+        "hint": hint,
+        "params": {
+            "tpl_amount": sql_template(
+                template, "document", "outside", "currency", "odoo"
+            )
+        },
+    }
+
+
 def problem_key(backend_id, work_key):
     """The exception key of one difference (``_problem_key_sql`` in SQL)."""
     basis = f"{backend_id}|reconciliation|{work_key}|"
     return hashlib.sha256(basis.encode()).hexdigest()
 
+
+# The posted invoices and credit notes behind bindings, for ``amount_check``.
+POSTED_MOVES = {
+    "model": "account.move",
+    "table": "account_move",
+    "alias": "am",
+    "label": "am.name",
+    "where": """AND am.state = 'posted'
+                       AND COALESCE(b.remote_state, 'posted') = 'posted'""",
+}
 
 PROBLEM_KEY_SQL = (
     "encode(sha256(convert_to(f.backend_id::text || '|reconciliation|' "
@@ -186,47 +236,27 @@ class DistributionSyncReconciliation(models.Model):
                     )
                 },
             },
-            {
-                "code": "order_total",
-                "name": self.env._("Order total: channel vs Odoo"),
-                "query": f"""
-                    SELECT b.backend_id, 'sale.order', so.id, so.id::text,
-                           COALESCE(b.external_name, b.external_id),
-                           format(%(tpl_total)s, so.name,
-                                  {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("so.amount_total")}),
-                           so.amount_total, b.remote_amount, cur.id, NULL::int
-                      FROM distribution_sync_binding b
-                      JOIN sale_order so ON so.id = b.res_id
-                      JOIN res_currency cur ON cur.id = so.currency_id
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'sale.order'
-                       AND b.remote_amount IS NOT NULL
-                       AND so.state != 'cancel'
-                       AND COALESCE(b.remote_state, '') != 'cancelled'
-                       AND {differs_sql("so.amount_total", "b.remote_amount")}""",
-                "count_query": """
-                    SELECT count(*) FROM distribution_sync_binding b
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'sale.order'""",
-                "hint": self.env._(
+            amount_check(
+                "order_total",
+                self.env._("Order total: channel vs Odoo"),
+                self.env._(
                     "Compare the order lines with the channel's order (a price, "
                     "a discount, shipping or a tax mapping); correct the order "
                     "in Odoo or in the channel."
                 ),
-                "params": {
-                    "tpl_total": sql_template(
-                        self.env._(
-                            "Order %(order)s: total %(channel)s %(currency)s in the "
-                            "channel, %(odoo)s %(currency)s in Odoo."
-                        ),
-                        "order",
-                        "channel",
-                        "currency",
-                        "odoo",
-                    )
-                },
-            },
+                self.env._(
+                    "Order %(document)s: total %(outside)s %(currency)s in the "
+                    "channel, %(odoo)s %(currency)s in Odoo."
+                ),
+                model="sale.order",
+                table="sale_order",
+                alias="so",
+                odoo="so.amount_total",
+                remote="remote_amount",
+                label="so.name",
+                where="""AND so.state != 'cancel'
+                       AND COALESCE(b.remote_state, '') != 'cancelled'""",
+            ),
             {
                 "code": "order_state",
                 "name": self.env._("Order cancellation: channel vs Odoo"),
@@ -309,47 +339,21 @@ class DistributionSyncReconciliation(models.Model):
                     )
                 },
             },
-            {
-                "code": "move_total",
-                "name": self.env._("Invoice and credit note totals: outside vs Odoo"),
-                "query": f"""
-                    SELECT b.backend_id, 'account.move', am.id, am.id::text,
-                           COALESCE(b.external_name, b.external_id),
-                           format(%(tpl_total)s, am.name,
-                                  {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("am.amount_total")}),
-                           am.amount_total, b.remote_amount, cur.id, NULL::int
-                      FROM distribution_sync_binding b
-                      JOIN account_move am ON am.id = b.res_id
-                      JOIN res_currency cur ON cur.id = am.currency_id
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.move'
-                       AND b.remote_amount IS NOT NULL
-                       AND am.state = 'posted'
-                       AND COALESCE(b.remote_state, 'posted') = 'posted'
-                       AND {differs_sql("am.amount_total", "b.remote_amount")}""",
-                "count_query": """
-                    SELECT count(*) FROM distribution_sync_binding b
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.move'
-                       AND b.remote_amount IS NOT NULL""",
-                "hint": self.env._(
+            amount_check(
+                "move_total",
+                self.env._("Invoice and credit note totals: outside vs Odoo"),
+                self.env._(
                     "Compare the lines and taxes on both sides; correct the "
                     "document where it is wrong (a credit note in Odoo)."
                 ),
-                "params": {
-                    "tpl_total": sql_template(
-                        self.env._(
-                            "%(move)s: total %(outside)s %(currency)s outside, "
-                            "%(odoo)s %(currency)s in Odoo."
-                        ),
-                        "move",
-                        "outside",
-                        "currency",
-                        "odoo",
-                    )
-                },
-            },
+                self.env._(
+                    "%(document)s: total %(outside)s %(currency)s outside, "
+                    "%(odoo)s %(currency)s in Odoo."
+                ),
+                **POSTED_MOVES,
+                odoo="am.amount_total",
+                remote="remote_amount",
+            ),
             {
                 "code": "move_state",
                 "name": self.env._("Invoice cancellation: outside vs Odoo"),
@@ -391,88 +395,41 @@ class DistributionSyncReconciliation(models.Model):
                     ),
                 },
             },
-            {
-                "code": "move_balance",
-                "name": self.env._("Open balance: outside vs Odoo"),
-                "query": f"""
-                    SELECT b.backend_id, 'account.move', am.id, am.id::text,
-                           COALESCE(b.external_name, b.external_id),
-                           format(%(tpl_balance)s, am.name,
-                                  {amount_sql("b.remote_residual")}, cur.name,
-                                  {amount_sql("am.amount_residual")}),
-                           am.amount_residual, b.remote_residual, cur.id, NULL::int
-                      FROM distribution_sync_binding b
-                      JOIN account_move am ON am.id = b.res_id
-                      JOIN res_currency cur ON cur.id = am.currency_id
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.move'
-                       AND b.remote_residual IS NOT NULL
-                       AND am.state = 'posted'
-                       AND COALESCE(b.remote_state, 'posted') = 'posted'
-                       AND {differs_sql("am.amount_residual", "b.remote_residual")}""",
-                "count_query": """
-                    SELECT count(*) FROM distribution_sync_binding b
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.move'
-                       AND b.remote_residual IS NOT NULL""",
-                "hint": self.env._(
+            amount_check(
+                "move_balance",
+                self.env._("Open balance: outside vs Odoo"),
+                self.env._(
                     "A payment is recorded on one side only: record it on the "
                     "other, or remove the wrong one."
                 ),
-                "params": {
-                    "tpl_balance": sql_template(
-                        self.env._(
-                            "%(move)s: open balance %(outside)s %(currency)s outside, "
-                            "%(odoo)s %(currency)s in Odoo."
-                        ),
-                        "move",
-                        "outside",
-                        "currency",
-                        "odoo",
-                    )
-                },
-            },
-            {
-                "code": "payment_amount",
-                "name": self.env._("Payments: outside vs Odoo"),
-                "query": f"""
-                    SELECT b.backend_id, 'account.payment', p.id, p.id::text,
-                           COALESCE(b.external_name, b.external_id),
-                           format(%(tpl_payment)s, COALESCE(am.name, p.id::text),
-                                  {amount_sql("b.remote_amount")}, cur.name,
-                                  {amount_sql("p.amount")}),
-                           p.amount, b.remote_amount, cur.id, NULL::int
-                      FROM distribution_sync_binding b
-                      JOIN account_payment p ON p.id = b.res_id
-                      LEFT JOIN account_move am ON am.id = p.move_id
-                      JOIN res_currency cur ON cur.id = p.currency_id
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.payment'
-                       AND b.remote_amount IS NOT NULL
-                       AND p.state NOT IN ('draft', 'canceled', 'rejected')
-                       AND {differs_sql("p.amount", "b.remote_amount")}""",
-                "count_query": """
-                    SELECT count(*) FROM distribution_sync_binding b
-                     WHERE b.backend_id = ANY(%(backend_ids)s)
-                       AND b.res_model = 'account.payment'
-                       AND b.remote_amount IS NOT NULL""",
-                "hint": self.env._(
+                self.env._(
+                    "%(document)s: open balance %(outside)s %(currency)s "
+                    "outside, %(odoo)s %(currency)s in Odoo."
+                ),
+                **POSTED_MOVES,
+                odoo="am.amount_residual",
+                remote="remote_residual",
+            ),
+            amount_check(
+                "payment_amount",
+                self.env._("Payments: outside vs Odoo"),
+                self.env._(
                     "Correct the payment where it was recorded wrong (amount, "
                     "invoice it settles)."
                 ),
-                "params": {
-                    "tpl_payment": sql_template(
-                        self.env._(
-                            "Payment %(payment)s: %(outside)s %(currency)s outside, "
-                            "%(odoo)s %(currency)s in Odoo."
-                        ),
-                        "payment",
-                        "outside",
-                        "currency",
-                        "odoo",
-                    )
-                },
-            },
+                self.env._(
+                    "Payment %(document)s: %(outside)s %(currency)s outside, "
+                    "%(odoo)s %(currency)s in Odoo."
+                ),
+                model="account.payment",
+                table="account_payment",
+                alias="p",
+                odoo="p.amount",
+                remote="remote_amount",
+                label="COALESCE(pm.name, p.id::text)",
+                joins="LEFT JOIN account_move pm ON pm.id = p.move_id",
+                where="AND p.state NOT IN ('draft', 'canceled', 'rejected')",
+            ),
         ]
 
     # ---------------------------------------------------------------------- run

@@ -13,16 +13,7 @@ class DistributionSyncMilestone(models.Model):
         sources = super()._milestone_sources()
         sources["accounted"] = f"""
             SELECT inv.order_id, max(qb.create_date)
-              FROM (
-                SELECT DISTINCT t.order_id, am.id AS move_id
-                  FROM {self._orders_table} t
-                  JOIN sale_order_line sol ON sol.order_id = t.order_id
-                  JOIN sale_order_line_invoice_rel rel
-                    ON rel.order_line_id = sol.id
-                  JOIN account_move_line aml ON aml.id = rel.invoice_line_id
-                  JOIN account_move am ON am.id = aml.move_id
-                 WHERE am.move_type = 'out_invoice' AND am.state = 'posted'
-              ) inv
+              FROM ({self._order_invoices_sql()}) inv
               LEFT JOIN LATERAL (
                 SELECT min(b.create_date) AS create_date
                   FROM distribution_sync_binding b
