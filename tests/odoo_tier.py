@@ -78,10 +78,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ODOO_SERIES = "18.0"
 DEMO_DB = "distribution_sync_demo"
-DASHBOARD_ACTION = "distribution_sync.action_distribution_sync_dashboard"
+# The app's first screen (the path of its server action).
+OVERVIEW_PATH = "/odoo/sync-overview"
 MAIN_ADDON = "distribution_sync"
 WALKTHROUGH_ADDON = "distribution_sync_shopify"
-CORE_ADDON = "distribution_sync"
 # The core's tests that channel addons extend the subject of: run again in a
 # database with the core alone.
 CORE_ALONE_TESTS = (
@@ -1145,11 +1145,11 @@ def cmd_run(args):
         tier = Tier(odoo, odoo.pg, addons, [*pytest_args, *args.pytest_args])
         keep = os.environ.get("ODOO_TIER_KEEP_LOGS") == "1"
         runs = [(tier, "without demo", False), (tier, "demo", True)]
-        if CORE_ADDON in addons and len(addons) > 1 and not args.pytest_args:
+        if MAIN_ADDON in addons and len(addons) > 1 and not args.pytest_args:
             # The core without its channels: milestones, reconciliation and the
             # overview must not need any of them.
             runs.append(
-                (Tier(odoo, odoo.pg, [CORE_ADDON], ["-k", CORE_ALONE_TESTS]),
+                (Tier(odoo, odoo.pg, [MAIN_ADDON], ["-k", CORE_ALONE_TESTS]),
                  "core alone", False)
             )  # fmt: skip
         try:
@@ -1588,7 +1588,7 @@ def serve_forever(odoo, pg, db, port, addons):
     try:
         if not wait_http(base_url, 180, proc):
             raise TierError(f"the server did not answer on {base_url}")
-        path = f"/odoo/action-{DASHBOARD_ACTION}" if MAIN_ADDON in addons else "/odoo"
+        path = OVERVIEW_PATH if MAIN_ADDON in addons else "/odoo"
         line = "=" * 78
         say(
             "\n".join(

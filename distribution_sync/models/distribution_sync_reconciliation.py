@@ -19,6 +19,7 @@ AMOUNT_SQL = (
 
 
 def amount_sql(amount, rounding="cur.rounding"):
+    """SQL of ``amount`` as text, with its currency's decimals."""
     return AMOUNT_SQL.format(amount, rounding)
 
 
@@ -80,7 +81,7 @@ def amount_check(code, name, hint, template, **sql):
 
 
 def problem_key(backend_id, work_key):
-    """The exception key of one difference (``_problem_key_sql`` in SQL)."""
+    """The exception key of one difference (``PROBLEM_KEY_SQL`` in SQL)."""
     basis = f"{backend_id}|reconciliation|{work_key}|"
     return hashlib.sha256(basis.encode()).hexdigest()
 
