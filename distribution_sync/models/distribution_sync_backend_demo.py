@@ -47,9 +47,10 @@ class DistributionSyncBackend(models.Model):
                 self._open_exception(
                     "validation",
                     self.env._(
-                        "%s: Steel widget is priced below its floor price. "
-                        "Check it, then confirm the quotation.",
-                        order.name,
+                        "%(order)s: %(product)s is priced below its floor "
+                        "price. Check it, then confirm the quotation.",
+                        order=order.name,
+                        product=product.display_name,
                     ),
                     record=order,
                     work_key=f"order:{external_id}",
