@@ -3,6 +3,7 @@
 import json
 import os
 
+from odoo import Command
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
@@ -99,6 +100,38 @@ class DistributionSyncCase(TransactionCase):
         cls.messages = cls.env["distribution.sync.message"]
         cls.exceptions = cls.env["distribution.sync.exception"]
         cls.bindings = cls.env["distribution.sync.binding"]
+
+    def bound_order(
+        self, customer, backend=None, confirm=True, prefix="BOUND", **remote
+    ):
+        """An order of 20.00 (two test widgets, no tax) bound to the backend
+        (``self.backend`` by default) as ``<prefix>-<order id>``, with what the
+        channel reported (``remote_amount``, ``remote_state`` …)."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 10.0,
+                            "tax_id": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        if confirm:
+            order.action_confirm()
+        self.bindings._bind(
+            backend or self.backend,
+            order,
+            f"{prefix}-{order.id}",
+            external_name=f"#{prefix}-{order.id}",
+            **remote,
+        )
+        return order
 
     @classmethod
     def share_own_cursors(cls):

@@ -26,25 +26,7 @@ class TestDashboard(DistributionSyncCase):
         return self.env["distribution.sync.dashboard"]._dashboard_figures()
 
     def make_order(self, confirm=True, **remote):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 2,
-                            "price_unit": 10.0,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        if confirm:
-            order.action_confirm()
-        self.bindings._bind(self.backend, order, f"OV-{order.id}", **remote)
-        return order
+        return self.bound_order(self.customer, confirm=confirm, prefix="OV", **remote)
 
     def found(self, action, record):
         """``record`` is among what ``action`` opens."""

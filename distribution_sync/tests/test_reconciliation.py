@@ -17,32 +17,7 @@ class ReconciliationCase(DistributionSyncCase):
         cls.customer = cls.env["res.partner"].create({"name": "Reconcile customer"})
 
     def make_order(self, backend=None, confirm=True, **remote):
-        """An order of 20.00, bound with what the channel reported."""
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 2,
-                            "price_unit": 10.0,
-                            "tax_id": [Command.clear()],
-                        }
-                    )
-                ],
-            }
-        )
-        if confirm:
-            order.action_confirm()
-        self.bindings._bind(
-            backend or self.backend,
-            order,
-            f"RC-{order.id}",
-            external_name=f"#RC-{order.id}",
-            **remote,
-        )
-        return order
+        return self.bound_order(self.customer, backend, confirm, "RC", **remote)
 
     def make_invoice(self, amount=100.0):
         move = self.env["account.move"].create(
