@@ -101,6 +101,16 @@ class DistributionSyncCase(TransactionCase):
         cls.exceptions = cls.env["distribution.sync.exception"]
         cls.bindings = cls.env["distribution.sync.binding"]
 
+    def validate_in_full(self, picking):
+        """Validate ``picking`` with every quantity done, no backorder."""
+        picking.action_assign()
+        for move in picking.move_ids:
+            move.quantity = move.product_uom_qty
+        picking.move_ids.picked = True
+        picking.with_context(skip_backorder=True).button_validate()
+        self.assertEqual(picking.state, "done")
+        return picking
+
     def bound_order(
         self, customer, backend=None, confirm=True, prefix="BOUND", **remote
     ):

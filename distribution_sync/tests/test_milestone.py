@@ -67,13 +67,7 @@ class MilestoneCase(DistributionSyncCase):
         picking = order.picking_ids.filtered(
             lambda p: p.picking_type_code == "outgoing"
         )
-        picking.action_assign()
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-        picking.move_ids.picked = True
-        picking.with_context(skip_backorder=True).button_validate()
-        self.assertEqual(picking.state, "done")
-        return picking
+        return self.validate_in_full(picking)
 
     def refresh(self, *orders):
         return self.milestones._refresh(order_ids=[o.id for o in orders])

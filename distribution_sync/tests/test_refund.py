@@ -65,13 +65,7 @@ class TestRefund(DistributionSyncCase):
             lambda p: p.picking_type_code == "outgoing" and p.state != "done"
         )
         self.assertEqual(len(picking), 1)
-        picking.action_assign()
-        for move in picking.move_ids:
-            move.quantity = move.product_uom_qty
-        picking.move_ids.picked = True
-        picking.with_context(skip_backorder=True).button_validate()
-        self.assertEqual(picking.state, "done")
-        return picking
+        return self.validate_in_full(picking)
 
     def returns_of(self, delivery):
         return self.env["stock.picking"].search([("return_id", "=", delivery.id)])
