@@ -8,6 +8,21 @@ from odoo.addons.distribution_sync.models.distribution_sync_reconciliation impor
 
 # Invoice messages still on their way (a retry may yet deliver them).
 ON_THE_WAY = ("received", "queued", "error")
+# The posted customer invoices and credit notes of the companies of the
+# QuickBooks backends ``%(pushing_ids)s`` (Odoo owning invoices there) …
+POSTED_OF_BACKENDS = """
+                      FROM distribution_sync_backend be
+                      JOIN account_move am ON am.company_id = be.company_id
+                     WHERE be.id = ANY(%(pushing_ids)s)
+                       AND am.move_type IN ('out_invoice', 'out_refund')
+                       AND am.state = 'posted'"""
+# … that are not bound on that backend.
+UNBOUND = """
+                       AND NOT EXISTS (
+                         SELECT 1 FROM distribution_sync_binding b
+                          WHERE b.backend_id = be.id
+                            AND b.res_model = 'account.move'
+                            AND b.res_id = am.id)"""
 
 
 class DistributionSyncReconciliation(models.Model):
@@ -30,21 +45,12 @@ class DistributionSyncReconciliation(models.Model):
             {
                 "code": "not_in_accounting",
                 "name": self.env._("Posted invoices not in QuickBooks"),
-                "query": """
+                "query": f"""
                     SELECT be.id, 'account.move', am.id, am.id::text, am.name,
                            format(%(tpl_missing)s, am.name, be.name),
                            am.amount_total, NULL, am.currency_id, NULL::int
-                      FROM distribution_sync_backend be
-                      JOIN account_move am ON am.company_id = be.company_id
-                     WHERE be.id = ANY(%(backend_ids)s)
-                       AND be.id = ANY(%(pushing_ids)s)
-                       AND am.move_type IN ('out_invoice', 'out_refund')
-                       AND am.state = 'posted'
-                       AND NOT EXISTS (
-                         SELECT 1 FROM distribution_sync_binding b
-                          WHERE b.backend_id = be.id
-                            AND b.res_model = 'account.move'
-                            AND b.res_id = am.id)
+                    {POSTED_OF_BACKENDS}
+                       AND be.id = ANY(%(backend_ids)s) {UNBOUND}
                        AND NOT EXISTS (
                          SELECT 1 FROM distribution_sync_message m
                           WHERE m.backend_id = be.id
@@ -52,14 +58,9 @@ class DistributionSyncReconciliation(models.Model):
                             AND m.res_model = 'account.move'
                             AND m.res_id = am.id
                             AND m.state = ANY(%(on_the_way)s))""",
-                "count_query": """
-                    SELECT count(*)
-                      FROM distribution_sync_backend be
-                      JOIN account_move am ON am.company_id = be.company_id
-                     WHERE be.id = ANY(%(backend_ids)s)
-                       AND be.id = ANY(%(pushing_ids)s)
-                       AND am.move_type IN ('out_invoice', 'out_refund')
-                       AND am.state = 'posted'""",
+                "count_query": f"""
+                    SELECT count(*) {POSTED_OF_BACKENDS}
+                       AND be.id = ANY(%(backend_ids)s)""",
                 "hint": self.env._(
                     "Send it from the backend (Send posted invoices), or open its "
                     "message: its exception says why QuickBooks refused it."

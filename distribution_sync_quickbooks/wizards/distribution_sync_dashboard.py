@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 from odoo import api, fields, models
 
+from ..models.distribution_sync_reconciliation import POSTED_OF_BACKENDS, UNBOUND
+
 
 class DistributionSyncDashboard(models.TransientModel):
     _inherit = "distribution.sync.dashboard"
@@ -27,17 +29,8 @@ class DistributionSyncDashboard(models.TransientModel):
         if not backends:
             return []
         self.env.cr.execute(
-            """SELECT DISTINCT am.id
-                 FROM distribution_sync_backend be
-                 JOIN account_move am ON am.company_id = be.company_id
-                WHERE be.id = ANY(%s)
-                  AND am.move_type IN ('out_invoice', 'out_refund')
-                  AND am.state = 'posted'
-                  AND NOT EXISTS (
-                    SELECT 1 FROM distribution_sync_binding b
-                     WHERE b.backend_id = be.id AND b.res_model = 'account.move'
-                       AND b.res_id = am.id)""",
-            (backends.ids,),
+            f"SELECT DISTINCT am.id {POSTED_OF_BACKENDS} {UNBOUND}",
+            {"pushing_ids": backends.ids},
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
