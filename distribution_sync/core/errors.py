@@ -30,7 +30,14 @@ CATEGORIES = (
     ("reconciliation", "Reconciliation"),
     ("technical", "Technical"),
     ("delivery", "Delivery problem"),
+    ("payload", "Bad data received"),
+    ("configuration", "Configuration"),
 )
+
+# Categories where running the same work again cannot help: the data received
+# stays as it is (payload), or nothing changes until somebody fixes a setting
+# (configuration; the next scheduled run after the fix resolves it).
+NOT_RETRYABLE_CATEGORIES = frozenset({"payload", "configuration"})
 
 SEVERITY_BY_CATEGORY = {
     "mapping": "error",
@@ -41,6 +48,8 @@ SEVERITY_BY_CATEGORY = {
     "reconciliation": "error",
     "technical": "critical",
     "delivery": "error",
+    "payload": "error",
+    "configuration": "critical",
 }
 
 
@@ -50,6 +59,16 @@ def format_number(value) -> str:
         text = format(value.normalize(), "f")
         return "0" if text in ("-0", "") else text
     return str(value)
+
+
+def problem_summary(name, hint):
+    """``name`` without the instruction ``hint`` it ends with, when it does:
+    what is wrong, the instruction shown apart."""
+    name = (name or "").strip()
+    hint = (hint or "").strip()
+    if hint and name.endswith(hint) and len(name) > len(hint):
+        return name[: -len(hint)].rstrip(" .;:,-") + "."
+    return name
 
 
 def storable(text):
@@ -174,11 +193,18 @@ class BindingConflict(SyncError):
 class PayloadError(SyncError):
     """Malformed or missing data in a payload; ``path`` names the key when known."""
 
-    category = "validation"
+    category = "payload"
 
     def __init__(self, message, *, value=None, hint="", path=None):
         super().__init__(message, value=value, hint=hint)
         self.path = path
+
+
+class ConfigurationError(PayloadError):
+    """A setting the work needs is missing or wrong (credentials, addresses):
+    nothing changes until somebody fixes the backend."""
+
+    category = "configuration"
 
 
 class TransientError(SyncError):

@@ -46,6 +46,17 @@ def sla_status(created: datetime, now: datetime, sla_hours: float) -> str:
     return "on_time"
 
 
+def deadline_status(created: datetime, now: datetime, deadline: datetime) -> str:
+    """Status against a deadline set at ``created`` (working days already in
+    it): "overdue" past it, "due_soon" past 75% of the time it allowed."""
+    created, now, deadline = _utc(created), _utc(now), _utc(deadline)
+    if now > deadline:
+        return "overdue"
+    if now > created + (deadline - created) * DUE_SOON_RATIO:
+        return "due_soon"
+    return "on_time"
+
+
 def age_bucket(created: datetime, now: datetime) -> str:
     """Group key by age: "lt_1h", "lt_1d", "lt_1w" or "older"."""
     age = age_hours(created, now)

@@ -26,6 +26,7 @@ from . import account_payment
 from . import stock_picking
 from . import stock_move
 from . import res_partner
+from . import res_company
 from . import distribution_sync_milestone_sla
 from . import distribution_sync_milestone
 from . import distribution_sync_reconciliation

@@ -160,6 +160,26 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
             "distribution.sync.message", domain, self.env._("Messages")
         )
 
+    def action_open_blocked_documents(self):
+        """The documents the backend's blocked messages hold (e.g. quotations
+        left unconfirmed by a rule), in their own list; the messages when
+        some have no document yet (a mapping missing before creation)."""
+        self.check_access("read")
+        self.ensure_one()
+        messages = self.env["distribution.sync.message"].search(
+            [("backend_id", "=", self.id), ("state", "=", "blocked")]
+        )
+        models_ = set(messages.mapped("res_model"))
+        if len(models_) == 1 and all(messages.mapped("res_id")):
+            model = models_.pop()
+            documents = self.env[model].browse(messages.mapped("res_id")).exists()
+            return self._action_open(
+                model,
+                [("id", "in", documents.ids)],
+                self.env._("Held by %s", self.name),
+            )
+        return self.with_context(message_states=["blocked"]).action_open_messages()
+
     def action_open_exceptions(self):
         self.check_access("read")
         self.ensure_one()
@@ -170,5 +190,4 @@ class DistributionSyncBackendDashboardMixin(models.AbstractModel):
             "distribution.sync.exception",
             domain,
             self.env._("Open exceptions"),
-            {"search_default_group_category": 1},
         )

@@ -1,7 +1,6 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import hashlib
-from datetime import timedelta
 
 import psycopg2
 
@@ -10,7 +9,13 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..core import sla as core_sla
-from ..core.errors import CATEGORIES, SEVERITY_BY_CATEGORY, storable
+from ..core.errors import (
+    CATEGORIES,
+    NOT_RETRYABLE_CATEGORIES,
+    SEVERITY_BY_CATEGORY,
+    problem_summary,
+    storable,
+)
 
 
 class DistributionSyncException(models.Model):
@@ -19,7 +24,9 @@ class DistributionSyncException(models.Model):
     The same problem raised again (same work, category and value) updates the
     open record instead of adding one; a unique index on the open problems
     keeps that true under concurrency. A later success of the same work
-    resolves it on its own.
+    resolves it on its own, and a message that fails again for another reason
+    replaces its open exception (``_supersede``): one problem, one record.
+    The deadline runs on the company's working calendar.
     """
 
     _name = "distribution.sync.exception"
@@ -32,6 +39,11 @@ class DistributionSyncException(models.Model):
     _order = "state, sla_deadline, id desc"
 
     name = fields.Char(required=True, tracking=True)
+    summary = fields.Char(
+        compute="_compute_summary",
+        string="Problem",
+        help="What is wrong, without the instruction (shown apart).",
+    )
     backend_id = fields.Many2one(
         "distribution.sync.backend", required=True, ondelete="cascade", index=True
     )
@@ -64,17 +76,36 @@ class DistributionSyncException(models.Model):
     )
     value = fields.Char(help="The value that caused the problem.")
     mapping_type = fields.Char(help="Kind of mapping that is missing, if any.")
-    hint = fields.Text(help="What to do.")
+    hint = fields.Text(string="What to do")
+    retryable = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Running the work again can help (not for data received malformed, "
+        "nor for a setting to fix: the next run after the fix resolves those).",
+    )
     work_key = fields.Char(index=True)
     problem_key = fields.Char(required=True, index=True)
     occurrence_count = fields.Integer(string="Occurrences", default=1)
     last_seen = fields.Datetime(default=fields.Datetime.now)
-    sla_deadline = fields.Datetime(index=True)
-    sla_status = fields.Selection(core_sla.SLA_STATUSES, compute="_compute_sla")
+    sla_deadline = fields.Datetime(
+        string="Due",
+        index=True,
+        help="When the exception is overdue: the backend's exception SLA on the "
+        "company's working days.",
+    )
+    sla_status = fields.Selection(
+        core_sla.SLA_STATUSES, compute="_compute_sla", string="SLA status"
+    )
     age_hours = fields.Float(compute="_compute_sla", string="Age (hours)")
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_date = fields.Datetime(readonly=True)
     resolution_note = fields.Text()
+    error_details = fields.Text(
+        readonly=True,
+        groups="base.group_system",
+        help="Trace of an unexpected error, for the integrator (the message's "
+        "own trace when the exception has a message).",
+    )
     # Differences found by reconciliation runs: the check and both sides.
     reconciliation_check = fields.Char(readonly=True, index=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
@@ -99,6 +130,18 @@ class DistributionSyncException(models.Model):
             )
         return super().write(vals)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("sla_deadline") and vals.get("backend_id"):
+                backend = self.env["distribution.sync.backend"].browse(
+                    vals["backend_id"]
+                )
+                vals["sla_deadline"] = backend.company_id._distribution_sync_due_at(
+                    fields.Datetime.now(), backend.exception_sla_hours or 24
+                )
+        return super().create(vals_list)
+
     def init(self):
         # One open exception per problem, enforced where concurrency is decided.
         self.env.cr.execute(
@@ -107,22 +150,25 @@ class DistributionSyncException(models.Model):
                ON distribution_sync_exception (problem_key) WHERE state = 'open'"""
         )
 
+    @api.depends("name", "hint")
+    def _compute_summary(self):
+        for exc in self:
+            exc.summary = problem_summary(exc.name, exc.hint)
+
     @api.depends("create_date", "sla_deadline", "state")
     def _compute_sla(self):
         now = fields.Datetime.now()
         for exc in self:
             created = exc.create_date or now
             exc.age_hours = core_sla.age_hours(created, now)
-            sla_hours = exc.backend_id.exception_sla_hours
-            if exc.sla_deadline:
-                # The deadline set at creation decides (as on the dashboard).
-                sla_hours = (exc.sla_deadline - created).total_seconds() / 3600
-            if exc.state != "open":
+            if exc.state != "open" or not exc.sla_deadline:
                 exc.sla_status = "on_time"
-            elif exc.sla_deadline and now > exc.sla_deadline:
-                exc.sla_status = "overdue"
             else:
-                exc.sla_status = core_sla.sla_status(created, now, sla_hours)
+                # The deadline set at creation decides (working days
+                # included); "due soon" past 75 % of the time it allowed.
+                exc.sla_status = core_sla.deadline_status(
+                    created, now, exc.sla_deadline
+                )
 
     # ------------------------------------------------------------------ opening
     @api.model
@@ -136,6 +182,14 @@ class DistributionSyncException(models.Model):
         record = kw.get("record")
         work_key = kw.get("work_key") or (message and message.work_key) or False
         value = kw.get("value")
+        retryable = kw.get("retryable")
+        if retryable is None:
+            # What came in malformed stays malformed; a failed send is built
+            # again from Odoo's data, so it may pass once that is fixed.
+            retryable = bool(message) and (
+                category not in NOT_RETRYABLE_CATEGORIES
+                or message.direction == "outbound"
+            )
         # Names and values quote payloads: what PostgreSQL cannot store is
         # escaped.
         name = storable(name)
@@ -151,9 +205,11 @@ class DistributionSyncException(models.Model):
             "hint": kw.get("hint") or False,
             "mapping_type": kw.get("mapping_type") or False,
             "work_key": work_key,
+            "retryable": retryable,
             "problem_key": self._problem_key(backend, category, work_key, value, name),
-            "sla_deadline": fields.Datetime.now()
-            + timedelta(hours=backend.exception_sla_hours or 24),
+            "sla_deadline": backend.company_id._distribution_sync_due_at(
+                fields.Datetime.now(), backend.exception_sla_hours or 24
+            ),
         }
         if record:
             vals.update(res_model=record._name, res_id=record.id)
@@ -225,6 +281,34 @@ class DistributionSyncException(models.Model):
         )
         return exceptions
 
+    @api.model
+    def _supersede(self, message, previous):
+        """The work of ``message`` ran again and stopped elsewhere, or got
+        past: close its exceptions that were open before (``previous``,
+        ``{id: occurrence count}``) and that this run did not raise again."""
+        if not previous:
+            return self.browse()
+        stale = (
+            self.sudo()
+            .browse(list(previous))
+            .filtered(
+                lambda e: (
+                    e.state == "open"
+                    and e.message_id == message
+                    and e.occurrence_count == previous[e.id]
+                )
+            )
+        )
+        stale._close(
+            "resolved",
+            note=self.env._(
+                "Resolved automatically: the work ran again and got past this "
+                "problem (%s).",
+                message.last_error or message.state,
+            ),
+        )
+        return stale
+
     def _close(self, state, note=None):
         if not self:
             return
@@ -244,22 +328,28 @@ class DistributionSyncException(models.Model):
         """Re-run the failed work of the linked message.
 
         Runs at once in this transaction: a success resolves the exception
-        (and every open exception of the same work); a new failure keeps it
-        open with a fresh explanation.
+        (and every open exception of the same work); a new failure replaces
+        it with the new reason. Answers with a notification saying how it
+        went, then reloads the view.
         """
+        messages = self.env["distribution.sync.message"]
         for exc in self:
             if exc.state != "open":
                 continue
             message = exc.message_id
-            if not message:
+            if not message or not exc.retryable:
                 raise UserError(
                     self.env._(
-                        "%s has no message to retry: resolve it by hand.", exc.name
+                        "%(problem)s cannot be solved by running it again: %(what)s",
+                        problem=exc.summary,
+                        what=exc.hint
+                        or self.env._("fix the cause, then mark it resolved."),
                     )
                 )
             exc.backend_id._audit("retry", record=exc, note=message.display_name)
             message.sudo().with_context(distribution_sync_force=True)._process_now()
-        return True
+            messages |= message
+        return messages._outcome_notification()
 
     def action_resolve(self):
         for exc in self:
@@ -295,6 +385,15 @@ class DistributionSyncException(models.Model):
             "type": "ir.actions.act_window",
             "res_model": "distribution.sync.mapping",
             "view_mode": "form",
+            "views": [
+                (
+                    self.env.ref(
+                        "distribution_sync.distribution_sync_mapping_view_form_retry"
+                    ).id,
+                    "form",
+                )
+            ],
+            "name": self.env._("Create mapping and retry"),
             "target": "new",
             "context": {
                 "default_backend_id": self.backend_id.id,

@@ -103,6 +103,19 @@ class DistributionSyncMapping(models.Model):
             self.env["distribution.sync.exception"].browse(exception_id).action_retry()
         return mappings
 
+    def action_retry_exception(self):
+        """"Save and retry" of the dialog opened from an exception: saving
+        created the mapping and retried the work (``create``); this says how
+        that went and closes the dialog."""
+        exception = self.env["distribution.sync.exception"].browse(
+            self.env.context.get("distribution_sync_exception_id")
+        )
+        action = exception.message_id._outcome_notification()
+        if isinstance(action, dict):
+            action["params"]["next"] = {"type": "ir.actions.act_window_close"}
+            return action
+        return {"type": "ir.actions.act_window_close"}
+
     def write(self, vals):
         self.env["distribution.sync.backend"]._job_cache_clear()
         res = super().write(vals)

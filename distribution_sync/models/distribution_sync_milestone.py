@@ -6,8 +6,6 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-import pytz
-
 from odoo import api, fields, models
 
 from ..core import milestones as core_milestones
@@ -286,25 +284,7 @@ class DistributionSyncMilestone(models.Model):
         companies = self.env["res.company"].browse([r[0] for r in cr.fetchall()])
         result = {}
         for company in companies:
-            calendar = company.resource_calendar_id
-            weekdays = {int(a.dayofweek) for a in calendar.attendance_ids}
-            leaves = self.env["resource.calendar.leaves"].search(
-                [
-                    ("resource_id", "=", False),
-                    ("company_id", "in", [company.id, False]),
-                    ("calendar_id", "in", [calendar.id, False]),
-                ]
-            )
-            tz_name = calendar.tz or company.partner_id.tz or "UTC"
-            zone = pytz.timezone(tz_name)
-            holidays = set()
-            for leave in leaves:
-                # Leaves are stored in UTC; the days off are the calendar's.
-                day = pytz.utc.localize(leave.date_from).astimezone(zone).date()
-                last = pytz.utc.localize(leave.date_to).astimezone(zone).date()
-                while day <= last:
-                    holidays.add(day)
-                    day += timedelta(days=1)
+            tz_name, weekdays, holidays = company._distribution_sync_workdays()
             result[company.id] = (company.id, tz_name, weekdays, holidays)
         return result
 

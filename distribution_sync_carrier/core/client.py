@@ -42,6 +42,7 @@ else:
     from distribution_sync.core import errors, http, retry
 
 PayloadError = errors.PayloadError
+ConfigurationError = errors.ConfigurationError
 TransientError = errors.TransientError
 
 DEFAULT_API_URL = "https://api.easypost.com/v2"
@@ -212,18 +213,18 @@ class EasyPostClient:
     def __init__(self, api_url, api_key, timeout=DEFAULT_TIMEOUT, session=None):
         base = str(api_url or "").strip().rstrip("/")
         if not base:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The EasyPost API URL is missing.",
                 hint=f"Set the API URL on the carrier backend ({DEFAULT_API_URL}).",
             )
         if urlsplit(base).scheme not in ("http", "https"):
-            raise PayloadError(
+            raise ConfigurationError(
                 f"{api_url!r} is not an http(s) URL.",
                 value=api_url,
                 hint=f"Set the API URL on the carrier backend ({DEFAULT_API_URL}).",
             )
         if not api_key:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The EasyPost API key is missing.",
                 hint="Set the API key on the carrier backend.",
             )

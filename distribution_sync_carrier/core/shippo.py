@@ -249,13 +249,13 @@ class ShippoClient:
     def __init__(self, api_url, token, timeout=DEFAULT_TIMEOUT, session=None):
         base = str(api_url or DEFAULT_API_URL).strip().rstrip("/")
         if urlsplit(base).scheme not in ("http", "https"):
-            raise PayloadError(
+            raise errors.ConfigurationError(
                 f"{api_url!r} is not an http(s) URL.",
                 value=str(api_url),
                 hint=f"Set the API URL on the carrier backend ({DEFAULT_API_URL}).",
             )
         if not token:
-            raise PayloadError(
+            raise errors.ConfigurationError(
                 "The Shippo API token is missing.",
                 hint="Set the API token on the carrier backend.",
             )

@@ -69,6 +69,7 @@ from .errors import error_from_response
 from .oauth import REVOKE_URL, TOKEN_URL, InvalidGrant, OAuthError
 
 PayloadError = core_errors.PayloadError
+ConfigurationError = core_errors.ConfigurationError
 TransientError = core_errors.TransientError
 
 DEFAULT_API_URL = "https://quickbooks.api.intuit.com"
@@ -144,12 +145,12 @@ def network_error(exc, url, timeout, what):
 def _base_url(url, what, default):
     base = str(url or "").strip().rstrip("/")
     if not base:
-        raise PayloadError(
+        raise ConfigurationError(
             f"The QuickBooks {what} is missing.",
             hint=f"Set it on the QuickBooks backend ({default}).",
         )
     if urlsplit(base).scheme not in ("http", "https"):
-        raise PayloadError(
+        raise ConfigurationError(
             f"{url!r} is not an http(s) URL.",
             value=url,
             hint=f"Set the {what} on the QuickBooks backend ({default}).",
@@ -216,7 +217,7 @@ class TokenClient:
     ):
         self.token_url = _base_url(token_url, "token URL", TOKEN_URL)
         if not client_id or not client_secret:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The QuickBooks app's client id or client secret is missing.",
                 hint="Set both on the QuickBooks backend (from the Intuit "
                 "developer portal).",
@@ -375,7 +376,7 @@ class QuickBooksClient:
         self.api_url = _base_url(api_url, "API URL", DEFAULT_API_URL)
         realm = str(realm_id or "").strip()
         if not realm:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The QuickBooks company (realm) id is missing.",
                 hint="Connect the backend to QuickBooks.",
             )

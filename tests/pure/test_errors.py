@@ -4,6 +4,7 @@ import pytest
 
 from distribution_sync.core import errors
 from distribution_sync.core.errors import (
+    ConfigurationError,
     DuplicateDocument,
     FractionalQuantity,
     MappingMissing,
@@ -12,6 +13,7 @@ from distribution_sync.core.errors import (
     SyncError,
     TransientError,
     ValidationFailed,
+    problem_summary,
 )
 from distribution_sync.core.mapping import MAPPING_TYPES
 from distribution_sync.core.validation import RuleFailure
@@ -39,7 +41,8 @@ def test_sync_error_defaults():
         (FractionalQuantity, "mapping"),
         (ValidationFailed, "validation"),
         (OwnershipConflict, "conflict"),
-        (PayloadError, "validation"),
+        (PayloadError, "payload"),
+        (ConfigurationError, "configuration"),
         (TransientError, "transient"),
         (DuplicateDocument, "duplicate"),
     ],
@@ -135,3 +138,45 @@ def test_binding_conflict_is_a_conflict_that_says_what_to_do():
     assert error.value == "gid://shopify/InventoryItem/7"
     assert "is bound to Mug already" in str(error)
     assert "unlink the old binding" in error.hint
+
+
+def test_configuration_error_is_caught_as_a_payload_error():
+    # Callers that catch PayloadError (a retry cannot help) still catch it.
+    assert issubclass(ConfigurationError, PayloadError)
+
+
+def test_new_categories_are_not_retryable_and_labelled():
+    labels = dict(errors.CATEGORIES)
+    assert labels["payload"] == "Bad data received"
+    assert labels["configuration"] == "Configuration"
+    assert errors.NOT_RETRYABLE_CATEGORIES == {"payload", "configuration"}
+    assert set(errors.SEVERITY_BY_CATEGORY) == set(labels)
+
+
+@pytest.mark.parametrize(
+    ("name", "hint", "summary"),
+    [
+        # the instruction at the end is shown apart
+        (
+            'No mapping for product alias "X". Create it, then retry.',
+            "Create it, then retry.",
+            'No mapping for product alias "X".',
+        ),
+        ("Total differs; fix the order.", "fix the order.", "Total differs."),
+        # no instruction, or one that is not the end of the name: unchanged
+        ("The body is not JSON.", "", "The body is not JSON."),
+        ("The body is not JSON.", "Ask the sender.", "The body is not JSON."),
+        # a name that is only the instruction stays whole
+        ("Retry.", "Retry.", "Retry."),
+        (None, None, ""),
+    ],
+)
+def test_problem_summary(name, hint, summary):
+    assert problem_summary(name, hint) == summary
+
+
+def test_mapping_missing_summary_leaves_the_hint_out():
+    exc = MappingMissing("product", "SKU-1")
+    summary = problem_summary(str(exc), exc.hint)
+    assert summary == 'No mapping for product alias "SKU-1".'
+    assert exc.hint not in summary

@@ -4,7 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from distribution_sync.core.sla import age_bucket, age_hours, sla_status
+from distribution_sync.core.sla import (
+    age_bucket,
+    age_hours,
+    deadline_status,
+    sla_status,
+)
 
 NOW = datetime(2024, 6, 1, 12, 0)
 
@@ -62,3 +67,29 @@ def test_sla_status_monotonic(seconds, sla):
     assert order.index(sla_status(created, NOW, sla)) <= order.index(
         sla_status(created, later, sla)
     )
+
+
+@pytest.mark.parametrize(
+    ("now_hours", "expected"),
+    [
+        (0, "on_time"),
+        (50, "on_time"),
+        (73, "due_soon"),
+        (96, "due_soon"),
+        (97, "overdue"),
+    ],
+)
+def test_deadline_status_counts_the_time_the_deadline_allowed(now_hours, expected):
+    # Opened on a Friday noon with 24 working hours: due Monday noon (96 h).
+    created = datetime(2026, 11, 27, 12, 0)
+    deadline = created + timedelta(hours=96)
+    assert deadline_status(created, created + timedelta(hours=now_hours), deadline) == (
+        expected
+    )
+
+
+def test_deadline_status_mixes_naive_utc_and_aware():
+    created = datetime(2026, 12, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    deadline = datetime(2026, 12, 2, 10, 0)  # naive: UTC, 24 h later
+    assert deadline_status(created, datetime(2026, 12, 2, 11, 0), deadline) == "overdue"
+    assert deadline_status(created, datetime(2026, 12, 1, 12, 0), deadline) == "on_time"
