@@ -279,7 +279,17 @@ class DistributionSyncException(models.Model):
         exceptions._close(
             "resolved", note=self.env._("Resolved automatically: the work succeeded.")
         )
+        exceptions._link_document(message)
         return exceptions
+
+    def _link_document(self, message):
+        """Point exceptions raised before their document existed (a missing
+        product stops an order's creation) at what the work made since: the
+        person who fixed it goes on to the order from there."""
+        if message.res_model and message.res_id:
+            self.filtered(lambda e: not e.res_id).sudo().write(
+                {"res_model": message.res_model, "res_id": message.res_id}
+            )
 
     @api.model
     def _supersede(self, message, previous):
@@ -307,6 +317,7 @@ class DistributionSyncException(models.Model):
                 message.last_error or message.state,
             ),
         )
+        stale._link_document(message)
         return stale
 
     def _close(self, state, note=None):

@@ -107,6 +107,7 @@ class DistributionSyncMapping(models.Model):
         """"Save and retry" of the dialog opened from an exception: saving
         created the mapping and retried the work (``create``); this says how
         that went and closes the dialog."""
+        self.check_access("write")
         exception = self.env["distribution.sync.exception"].browse(
             self.env.context.get("distribution_sync_exception_id")
         )

@@ -53,6 +53,7 @@ backend           write                    .    x       .        .
 backend           unlink                   .    x       .        .
 backend           action_clear_secret      .    x       .        .
 backend           action_fetch_changes     .    x       .        .
+backend           action_open_blocked_documents x x      .        .
 backend           action_open_exceptions   x    x       .        .
 backend           action_open_messages     x    x       .        .
 backend           action_test_connection   .    x       .        .
@@ -96,6 +97,7 @@ mapping           search                   x    x       .        .
 mapping           create                   .    x       .        .
 mapping           write                    .    x       .        .
 mapping           unlink                   .    x       .        .
+mapping           action_retry_exception   .    x       .        .
 ownership         read                     x    x       .        .
 ownership         search                   x    x       .        .
 ownership         create                   .    x       .        .
@@ -180,6 +182,7 @@ WRITABLE_FIELDS = {
 # Our fields restricted to a group: {(model, field): group that may read it}.
 RESTRICTED_FIELDS = {
     ("message", "error_details"): "base.group_system",
+    ("exception", "error_details"): "base.group_system",
     ("sale.order", "distribution_sync_milestone_ids"): (
         "distribution_sync.group_distribution_sync_user"
     ),

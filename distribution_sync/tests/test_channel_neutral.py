@@ -128,7 +128,7 @@ class TestWebhookFanOut(DistributionSyncCase, HttpCase):
         self.assertEqual(lost.backend_id, self.backend)
         self.assertEqual(lost.state, "error")
         exception = self.exceptions.search([("message_id", "=", lost.id)])
-        self.assertEqual(exception.category, "validation")
+        self.assertEqual(exception.category, "payload")
         self.assertIn("No backend for account Nobody", exception.name)
 
     def test_an_event_for_nobody_here_is_stored_as_skipped(self):
