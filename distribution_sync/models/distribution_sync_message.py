@@ -13,12 +13,14 @@ from psycopg2 import errorcodes
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
-from odoo.tools import mute_logger
+from odoo.tools import format_datetime, mute_logger
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..core import states as core_states
+from ..core import topics as core_topics
 from ..core.canonical import to_jsonable
+from ..core.display import parse_mapping_stamp, pretty_json
 from ..core.errors import PayloadError, SyncError, TransientError, storable
 from ..core.idempotency import lock_key, payload_digest
 from ..core.retry import is_transient_exception
@@ -141,6 +143,21 @@ class DistributionSyncMessage(models.Model):
             )
         return super().write(vals)
 
+    # How a message reads on screen (nothing stored: the raw fields stay the
+    # contract and the record of what was received or sent).
+    topic_label = fields.Char(
+        string="Event",
+        compute="_compute_topic_label",
+        help="The topic in words; the channel's own name is in Topic.",
+    )
+    mapping_version_label = fields.Char(
+        string="Mappings",
+        compute="_compute_mapping_version_label",
+        help="The mappings in force when the message was processed.",
+    )
+    payload_pretty = fields.Text(string="Body", compute="_compute_pretty_json")
+    headers_pretty = fields.Text(string="Headers kept", compute="_compute_pretty_json")
+
     @api.depends("topic", "external_id", "direction")
     def _compute_display_name(self):
         for message in self:
@@ -148,6 +165,62 @@ class DistributionSyncMessage(models.Model):
             message.display_name = " ".join(
                 part for part in (arrow, message.topic, message.external_id) if part
             )
+
+    def _topic_label_tables(self):
+        """Label tables of this message's channel, in the user's language,
+        the first one read first: the channel's ``_<type>_topic_labels()``
+        (``{topic or (direction, topic): label}``) when it has one, then the
+        core's generic topics."""
+        self.ensure_one()
+        backend = self.backend_id
+        channel = getattr(backend, f"_{backend.backend_type}_topic_labels", None)
+        core = {
+            key: self.env._(label) for key, label in core_topics.TOPIC_LABELS.items()
+        }
+        return (channel() if channel else {}), core
+
+    @api.depends("topic", "direction", "backend_id.backend_type")
+    @api.depends_context("lang")
+    def _compute_topic_label(self):
+        tables = {}
+        for message in self:
+            backend_type = message.backend_id.backend_type
+            if backend_type not in tables:
+                tables[backend_type] = message._topic_label_tables()
+            message.topic_label = core_topics.topic_label(
+                message.topic, *tables[backend_type], direction=message.direction
+            )
+
+    @api.depends("mapping_version")
+    @api.depends_context("lang", "tz")
+    def _compute_mapping_version_label(self):
+        for message in self:
+            stamp = parse_mapping_stamp(message.mapping_version)
+            if not stamp:
+                message.mapping_version_label = False
+                continue
+            count, last_change = stamp
+            when = (
+                format_datetime(self.env, last_change, dt_format="yyyy-MM-dd HH:mm")
+                if last_change
+                else ""
+            )
+            if not count:
+                message.mapping_version_label = self.env._(
+                    "No mapping in force (last change %s)", when
+                )
+            else:
+                message.mapping_version_label = self.env._(
+                    "Mappings as of %(date)s (%(count)s in force)",
+                    date=when,
+                    count=count,
+                )
+
+    @api.depends("payload", "headers")
+    def _compute_pretty_json(self):
+        for message in self:
+            message.payload_pretty = pretty_json(message.payload)
+            message.headers_pretty = pretty_json(message.headers)
 
     def _compute_exception_count(self):
         counts = dict(
@@ -478,6 +551,9 @@ class DistributionSyncMessage(models.Model):
         """
         self.ensure_one()
         attempt = self.attempt_count + 1
+        # One problem, one exception: what this run does not raise again is
+        # closed once its outcome is recorded (see ``_supersede``).
+        previous = self._open_exception_counts()
         try:
             with self.env.cr.savepoint():
                 result = work() or {}
@@ -490,14 +566,32 @@ class DistributionSyncMessage(models.Model):
                     f"Concurrent update ({exc.pgcode}), retrying.", seconds=2
                 ) from exc
             self._record_failure(exc, attempt)
+            self._supersede_exceptions(previous)
             return f"Error: {exc}"
         except RetryableJobError:
             raise
         except Exception as exc:  # every failure must end on the message
             self._record_failure(exc, attempt)
+            self._supersede_exceptions(previous)
             return f"{self.state}: {self.last_error}"
         self._record_success(result, attempt)
+        self._supersede_exceptions(previous)
         return self.result_summary or self.state
+
+    def _open_exception_counts(self):
+        """``{id: occurrence count}`` of the open exceptions of the message."""
+        self.ensure_one()
+        exceptions = (
+            self.env["distribution.sync.exception"]
+            .sudo()
+            .search([("message_id", "=", self.id), ("state", "=", "open")])
+        )
+        return {exc.id: exc.occurrence_count for exc in exceptions}
+
+    def _supersede_exceptions(self, previous):
+        # A retry planned for later has not run the work past anything yet.
+        if self.state != "queued":
+            self.env["distribution.sync.exception"]._supersede(self, previous)
 
     # Retries of one job after a concurrent update or a unique violation: a
     # race is over after a few; a conflict that is still there is not a race
@@ -575,7 +669,13 @@ class DistributionSyncMessage(models.Model):
             delay = max(delay or 0, getattr(exc, "retry_after", None) or 0)
             vals["next_retry_at"] = fields.Datetime.now() + timedelta(seconds=delay)
         self.sudo().write(vals)
-        self.sudo().error_details = storable("".join(traceback.format_exception(exc)))
+        # A traceback helps only with a crash: a known problem (a mapping, a
+        # rule, the channel's answer) is said in words on the message.
+        self.sudo().error_details = (
+            False
+            if isinstance(exc, SyncError)
+            else storable("".join(traceback.format_exception(exc)))
+        )
         if state == "queued":
             self._enqueue(eta=delay)
         else:
@@ -620,6 +720,7 @@ class DistributionSyncMessage(models.Model):
             hint=hint,
             mapping_type=getattr(exc, "mapping_type", None),
             severity=getattr(exc, "severity", None),
+            retryable=getattr(exc, "retryable", None),
         )
 
     # ------------------------------------------------------------------ actions
@@ -647,7 +748,8 @@ class DistributionSyncMessage(models.Model):
         return True
 
     def action_retry(self):
-        """Retry now with the current mappings and rules."""
+        """Retry now with the current mappings and rules; answers with a
+        notification of the outcome."""
         retryable = self.filtered(
             lambda m: m.state in core_states.RETRYABLE_STATES | core_states.OPEN_STATES
         )
@@ -658,7 +760,61 @@ class DistributionSyncMessage(models.Model):
         for message in retryable:
             message._audit("retry")
         retryable._process_now()
-        return True
+        return retryable._outcome_notification()
+
+    def _outcome_text(self):
+        """One sentence saying where the message stands after a run."""
+        self.ensure_one()
+        summary = self.result_summary or self.display_name
+        if self.state == "done":
+            return self.env._("%s: done.", summary)
+        if self.state == "skipped":
+            return self.env._("%s: nothing to do.", summary)
+        if self.state == "blocked" and self.res_id:
+            held = self.exception_ids.filtered(
+                lambda e: e.state == "open" and e.severity != "warning"
+            )
+            return self.env._(
+                "%(document)s, held by %(count)s check(s): %(reasons)s",
+                document=summary,
+                count=len(held) or 1,
+                reasons=self.last_error,
+            )
+        if self.state == "queued":
+            return self.env._(
+                "%(message)s: the channel could not be reached (%(error)s); "
+                "tried again automatically.",
+                message=self.display_name,
+                error=self.last_error,
+            )
+        return self.env._("Still failing: %s", self.last_error)
+
+    def _outcome_notification(self):
+        """A notification of how the last run of the messages went, then a
+        reload of the view (the states and exceptions changed)."""
+        if not self:
+            return True
+        states = set(self.mapped("state"))
+        if states <= {"done", "skipped"}:
+            kind = "success"
+        elif states & {"error", "dead"}:
+            kind = "danger"
+        else:
+            kind = "warning"
+        text = "\n".join(message._outcome_text() for message in self[:5])
+        if len(self) > 5:
+            text += "\n" + self.env._("… and %s more.", len(self) - 5)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Retry"),
+                "message": text,
+                "type": kind,
+                "sticky": kind == "danger",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_replay(self):
         """Re-run a message (even a processed one) with the current mappings."""

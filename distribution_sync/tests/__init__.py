@@ -21,3 +21,7 @@ from . import test_tour_overview
 from . import test_milestone
 from . import test_reconciliation
 from . import test_dashboard
+from . import test_inbox
+from . import test_tour_inbox
+from . import test_order_desk
+from . import test_message_ux

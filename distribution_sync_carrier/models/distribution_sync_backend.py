@@ -8,6 +8,7 @@ from odoo.addons.distribution_sync.core.errors import PayloadError, SyncError
 from odoo.addons.distribution_sync.core.idempotency import body_key
 
 from ..core import easypost, shippo
+from ..core import topics as carrier_topics
 from ..core.client import EasyPostClient
 
 EASYPOST_URL = "https://api.easypost.com/v2"
@@ -48,6 +49,19 @@ class DistributionSyncBackend(models.Model):
             "shippo": lambda backends: backends._carrier_keep_on_uninstall(),
         },
     )
+
+    def _carrier_topic_labels(self):
+        """Readable labels of the carrier topics, in the user's language."""
+        return {
+            key: self.env._(label) for key, label in carrier_topics.TOPIC_LABELS.items()
+        }
+
+    def _easypost_topic_labels(self):
+        return self._carrier_topic_labels()
+
+    def _shippo_topic_labels(self):
+        return self._carrier_topic_labels()
+
     easypost_api_key = fields.Char(
         string="EasyPost API key",
         compute="_compute_secret_fields",

@@ -13,6 +13,7 @@ from odoo.addons.distribution_sync.core.idempotency import body_key, payload_dig
 from odoo.addons.distribution_sync.core.states import FINAL_STATES
 
 from ..core import mappers, oauth, webhook
+from ..core import topics as quickbooks_topics
 from ..core.client import (
     MAX_BATCHES_PER_MINUTE,
     MAX_CONCURRENT,
@@ -74,6 +75,14 @@ class DistributionSyncBackend(models.Model):
         selection_add=[("quickbooks", "QuickBooks Online")],
         ondelete={"quickbooks": lambda backends: backends._quickbooks_keep()},
     )
+
+    def _quickbooks_topic_labels(self):
+        """Readable labels of the QuickBooks topics, in the user's language."""
+        return {
+            key: self.env._(label)
+            for key, label in quickbooks_topics.TOPIC_LABELS.items()
+        }
+
     quickbooks_realm_id = fields.Char(
         string="QuickBooks company (realm) id", index=True, copy=False
     )
