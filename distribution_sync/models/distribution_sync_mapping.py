@@ -104,7 +104,7 @@ class DistributionSyncMapping(models.Model):
         return mappings
 
     def action_retry_exception(self):
-        """"Save and retry" of the dialog opened from an exception: saving
+        """The dialog's Save and retry, opened from an exception: saving
         created the mapping and retried the work (``create``); this says how
         that went and closes the dialog."""
         self.check_access("write")
