@@ -4,7 +4,7 @@
     "name": "Distribution Sync: Shopify",
     "summary": "Shopify order-to-cash without re-keying: orders, cancellations, "
     "refunds and customers, exactly once",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",
@@ -22,4 +22,7 @@
         "wizards/distribution_sync_shopify_import_wizard_views.xml",
     ],
     "demo": ["demo/distribution_sync_shopify_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["distribution_sync_shopify/static/tests/tours/*.js"],
+    },
 }

@@ -1,8 +1,14 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 
+from contextlib import contextmanager
+
+import requests
+
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.queue_job.exception import JobError
 
 from ..core import ownership as core_ownership
 from ..core.errors import SyncError
@@ -17,6 +23,25 @@ DOCUMENT_EVENTS = {
     "tracking_changed": "stock.picking (tracking number or carrier status changed; "
     "sent by carrier channels)",
 }
+
+# Payment statuses an imported order can have (``financial_status`` of the
+# canonical order), offered as check boxes for ``confirm_statuses``.
+PAYMENT_STATUSES = (
+    ("pending", "Pending"),
+    ("authorized", "Authorized"),
+    ("partially_paid", "Partially paid"),
+    ("paid", "Paid"),
+    ("partially_refunded", "Partially refunded"),
+    ("refunded", "Refunded"),
+    ("voided", "Voided"),
+)
+
+WEBHOOK_ROUTE = "/distribution_sync/webhook/%s"
+
+# What an outside system can fail with when a person presses a button: the
+# sync's own errors, and those of the HTTP stack and sockets a client did not
+# translate.
+OUTSIDE_ERRORS = (SyncError, JobError, requests.exceptions.RequestException, OSError)
 
 
 class DistributionSyncBackend(models.Model):
@@ -79,6 +104,9 @@ class DistributionSyncBackend(models.Model):
     * ``_<type>_stock_topic() -> str``: topic of the stock messages (default
       ``inventory/set``).
     * ``_<type>_test_connection() -> str``: a short success text, or raise.
+    * ``_<type>_credentials_set() -> bool``: what the channel needs to call
+      out is filled in (default: an API URL); the buttons that call out are
+      hidden until then.
     * ``_<type>_default_ownership() -> list[dict]``: ownership rows created
       with a new backend (``entity``, ``owner``, optional ``field_name``,
       ``on_conflict``).
@@ -213,6 +241,53 @@ class DistributionSyncBackend(models.Model):
         default="paid,partially_paid,authorized",
         help="Comma-separated payment statuses that confirm an imported order.",
     )
+    # One box per payment status, kept in step with confirm_statuses (which
+    # the code and integrators read); codes without a box are kept as they are.
+    confirm_on_pending = fields.Boolean(
+        string="Pending",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_authorized = fields.Boolean(
+        string="Authorized",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_partially_paid = fields.Boolean(
+        string="Partially paid",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_paid = fields.Boolean(
+        string="Paid",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_partially_refunded = fields.Boolean(
+        string="Partially refunded",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_refunded = fields.Boolean(
+        string="Refunded",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    confirm_on_voided = fields.Boolean(
+        string="Voided",
+        compute="_compute_confirm_on",
+        inverse="_inverse_confirm_on",
+    )
+    webhook_url = fields.Char(
+        string="Webhook URL",
+        compute="_compute_webhook_url",
+        help="Address to give the outside system for its webhooks (empty until "
+        "the backend is saved).",
+    )
+    credentials_set = fields.Boolean(
+        compute="_compute_credentials_set",
+        help="What the channel needs to call the outside system is filled in.",
+    )
     sync_message_ids = fields.One2many("distribution.sync.message", "backend_id")
     exception_ids = fields.One2many("distribution.sync.exception", "backend_id")
     binding_ids = fields.One2many("distribution.sync.binding", "backend_id")
@@ -265,6 +340,53 @@ class DistributionSyncBackend(models.Model):
                     for row in self._call("default_validation_rules")
                 ]
             )
+
+    @api.depends("confirm_statuses")
+    def _compute_confirm_on(self):
+        for backend in self:
+            codes = backend._confirm_statuses()
+            for code, _label in PAYMENT_STATUSES:
+                backend[f"confirm_on_{code}"] = code in codes
+
+    def _inverse_confirm_on(self):
+        known = [code for code, _label in PAYMENT_STATUSES]
+        cache = self.env.cache
+        for backend in self:
+            codes = [
+                code.strip()
+                for code in (backend.confirm_statuses or "").split(",")
+                if code.strip()
+            ]
+            ticked = []
+            for code in known:
+                field = self._fields[f"confirm_on_{code}"]
+                # A form saves the boxes it changed only; while they are
+                # written, the others read as False: take them from the text.
+                if cache.contains(backend, field):
+                    if cache.get(backend, field):
+                        ticked.append(code)
+                elif code in codes:
+                    ticked.append(code)
+            kept = [code for code in codes if code not in known]
+            backend.confirm_statuses = ",".join(ticked + kept)
+
+    def _compute_webhook_url(self):
+        base = (
+            self.env["ir.config_parameter"].sudo().get_param("web.base.url") or ""
+        ).rstrip("/")
+        for backend in self:
+            backend_id = backend._origin.id
+            backend.webhook_url = (
+                base + WEBHOOK_ROUTE % backend_id if backend_id else False
+            )
+
+    @api.depends("backend_type", "api_url")
+    def _compute_credentials_set(self):
+        for backend in self:
+            backend.credentials_set = bool(backend._call("credentials_set"))
+
+    def _default_credentials_set(self):
+        return bool(self.api_url)
 
     @api.depends("backend_type")
     def _compute_order_channel(self):
@@ -484,20 +606,50 @@ class DistributionSyncBackend(models.Model):
         # It calls the outside system with the stored credentials: the right
         # to configure the backend is what allows it.
         self.check_access("write")
-        try:
+        self._check_credentials()
+        with self._outside_errors_as_user_errors():
             text = self._call("test_connection")
-        except SyncError as exc:
-            raise UserError(str(exc)) from exc
         self._audit("test_connection", note=text)
+        return self._notification(self.env._("Connection"), text)
+
+    def _check_credentials(self):
+        for backend in self:
+            if not backend.credentials_set:
+                raise UserError(
+                    self.env._(
+                        "Fill in the connection settings of %s (address and "
+                        "credentials) and save first.",
+                        backend.name,
+                    )
+                )
+
+    @contextmanager
+    def _outside_errors_as_user_errors(self):
+        """Turn a failure of the outside system (timeout, refused connection,
+        HTTP 401 or 5xx...) into a ``UserError`` with its reason, for buttons:
+        a person reads why, not a traceback."""
+        try:
+            yield
+        except OUTSIDE_ERRORS as exc:
+            raise UserError(self._outside_error_text(exc)) from exc
+
+    def _outside_error_text(self, exc):
+        text = str(exc).strip() or type(exc).__name__
+        hint = (getattr(exc, "hint", "") or "").strip()
+        # Hints about a later retry speak of jobs, not of a button.
+        if hint and hint not in text and "retried" not in hint:
+            text = f"{text} {hint}"
+        return text
+
+    def _notification(self, title, message, kind="success", **params):
+        """A ``display_notification`` client action (what a button answers)."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "title": self.env._("Connection"),
-                "message": text,
-                "type": "success",
-                "sticky": False,
-            },
+            "params": dict(
+                {"title": title, "message": message, "type": kind, "sticky": False},
+                **params,
+            ),
         }
 
     # ------------------------------------------------------------------ helpers

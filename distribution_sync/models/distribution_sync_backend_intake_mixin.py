@@ -1,14 +1,25 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import json
+import traceback
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..core.errors import PayloadError, TransientError
+from ..core.errors import PayloadError, SyncError, TransientError, storable
+
+
+class FetchFailed(Exception):
+    """A fetch of changes that will not succeed by being retried now."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 
 
 class DistributionSyncBackendIntakeMixin(models.AbstractModel):
@@ -122,17 +133,19 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
                 )
             if problem:
                 problems += 1
-                message._record_failure(
-                    PayloadError(
-                        problem,
-                        hint=self.env._(
-                            "Ask the sender to fix its payload, or set up the "
-                            "backend it is meant for; this delivery cannot be "
-                            "processed as it is."
-                        ),
+                error = PayloadError(
+                    problem,
+                    hint=self.env._(
+                        "Ask the sender to fix its payload, or set up the "
+                        "backend it is meant for; this delivery cannot be "
+                        "processed as it is."
                     ),
-                    attempt=1,
                 )
+                if invalid is not None:
+                    # A body that is no JSON is a "validation" exception (the
+                    # webhook contract); running it again cannot help.
+                    error.category, error.retryable = "validation", False
+                message._record_failure(error, attempt=1)
             else:
                 created |= message
         created._enqueue()
@@ -153,11 +166,34 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
     # --------------------------------------------------------- fetched changes
     def action_fetch_changes(self):
         """Queue the fetch of what changed since the checkpoint (with overlap);
-        while one is pending for a backend, asking again queues nothing."""
+        while one is pending for a backend, asking again queues nothing.
+        Backends whose credentials are missing are left out (their fetch could
+        only fail). Answers a notification; a failure (e.g. when jobs run at
+        once) is a ``UserError`` with its reason."""
         self.check_access("write")
-        for backend in self:
-            backend._queue_fetch()
-        return True
+        queued = self.filtered("credentials_set")
+        for backend in queued:
+            with backend._outside_errors_as_user_errors():
+                backend._queue_fetch()
+        missing = self - queued
+        if missing:
+            return self._notification(
+                self.env._("Nothing fetched"),
+                self.env._(
+                    "Fill in the connection settings (address and credentials) "
+                    "of %s first.",
+                    ", ".join(missing.mapped("name")),
+                ),
+                kind="warning",
+            )
+        return self._notification(
+            self.env._("Fetch queued"),
+            self.env._(
+                "What changed in %s is fetched in the background: new records "
+                "appear under Messages within a few minutes.",
+                ", ".join(queued.mapped("name")),
+            ),
+        )
 
     def _fetch_identity_key(self, since, move_checkpoint):
         """One pending fetch per backend, and one per backend and start for
@@ -198,11 +234,80 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         """The backend's ``fetch_changes`` in a job: ``(events, next_cursor)``.
         A channel that cannot be reached now is retried later by queue_job
         (pattern of the job function, or the wait the channel asked for),
-        checkpoint untouched."""
+        checkpoint untouched; its last retry, and any other failure, raises
+        ``FetchFailed`` for the inbox."""
         try:
             return self._call("fetch_changes", since, cursor)
         except TransientError as exc:
-            raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            if self._job_retries_left():
+                raise RetryableJobError(str(exc), seconds=exc.retry_after) from exc
+            raise FetchFailed(exc) from exc
+        except (psycopg2.Error, RetryableJobError):
+            raise
+        except Exception as exc:  # a scheduled job's failure must reach a person
+            raise FetchFailed(exc) from exc
+
+    def _job_retries_left(self):
+        """Whether queue_job will run the current job again after a
+        ``RetryableJobError`` (always, outside a job)."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return True
+        job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+        return not job.max_retries or job.retry + 1 < job.max_retries
+
+    def _fetch_work_key(self):
+        return f"fetch:{self.id}"
+
+    def _fetch_problem(self, error):
+        """Open (or refresh) the inbox's record of a failed fetch; it replaces
+        the record of an earlier failure for another reason."""
+        self.ensure_one()
+        if isinstance(error, SyncError):
+            category, hint = error.category, error.hint
+            if category == "validation":
+                category = "payload"
+        else:
+            category, hint = "technical", ""
+        exc = self._open_exception(
+            category,
+            self.env._(
+                "The scheduled fetch of changes from %(backend)s failed: %(error)s",
+                backend=self.name,
+                error=error,
+            ),
+            work_key=self._fetch_work_key(),
+            hint=hint
+            or self.env._(
+                "Fix the cause on the backend; the next scheduled fetch resolves "
+                "this (or use Fetch changes now)."
+            ),
+            record=self,
+            retryable=False,
+        )
+        self._resolve_fetch_problems(keep=exc)
+        # A crash (only): its trace for the technical page of the exception.
+        exc.sudo().error_details = (
+            storable("".join(traceback.format_exception(error)))
+            if category == "technical"
+            else False
+        )
+        return exc
+
+    def _resolve_fetch_problems(self, keep=None):
+        exceptions = self.env["distribution.sync.exception"].sudo()
+        stale = exceptions.search(
+            [
+                ("backend_id", "=", self.id),
+                ("work_key", "=", self._fetch_work_key()),
+                ("state", "=", "open"),
+                ("id", "!=", keep.id if keep else False),
+            ]
+        )
+        stale._close(
+            "resolved",
+            note=self.env._("Resolved automatically: the fetch ran again."),
+        )
 
     def _fetch_changes_job(
         self, since=None, cursor=None, started=None, move_checkpoint=True
@@ -225,9 +330,16 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
                     self.fetch_checkpoint
                     - timedelta(minutes=self.fetch_overlap_minutes)
                 )
-        events, next_cursor = self._fetch_events(
-            since and fields.Datetime.to_datetime(since), cursor
-        )
+        try:
+            events, next_cursor = self._fetch_events(
+                since and fields.Datetime.to_datetime(since), cursor
+            )
+        except FetchFailed as failed:
+            # The job ends well (queue_job would keep the failure to itself):
+            # the inbox says what to fix, the checkpoint stays.
+            self._fetch_problem(failed.error)
+            return self.env._("Fetch failed: %s", failed.error)
+        self._resolve_fetch_problems()
         created = self._intake_fetched(events)
         if next_cursor:
             self._queue_fetch(since, next_cursor, started, move_checkpoint)
@@ -265,5 +377,7 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         backends = self.search([("api_url", "!=", False)])
         for backend in backends:
             if hasattr(backend, f"_{backend.backend_type}_fetch_changes"):
-                backend.action_fetch_changes()
+                # Queued even without credentials: the job's failure puts the
+                # missing setting in the inbox, where somebody sees it.
+                backend._queue_fetch()
         return True

@@ -13,6 +13,9 @@ class DistributionSyncBackendSecretsMixin(models.AbstractModel):
     A channel adds a secret as a computed ``Char`` field (compute
     ``_compute_secret_fields``, inverse calling ``_inverse_secret(name)``)
     and extends ``_secret_fields``; the code reads it with ``_get_secret``.
+    A Boolean ``<name>_set`` field with the same compute, when the model has
+    one, tells whether a value is stored (the form shows it next to the
+    secret, whose value is never shown).
     """
 
     _name = "distribution.sync.backend.secrets.mixin"
@@ -32,18 +35,40 @@ class DistributionSyncBackendSecretsMixin(models.AbstractModel):
         """Names of the write-only secret fields; channel addons extend it."""
         return list(SECRET_FIELDS)
 
+    def _secret_set_fields(self):
+        """``{secret field: its "is set" field}`` for the secrets that have one."""
+        return {
+            fname: f"{fname}_set"
+            for fname in self._secret_fields()
+            if f"{fname}_set" in self._fields
+        }
+
     def _compute_secret_fields(self):
-        secrets = self.env["distribution.sync.secret"].sudo()
+        set_fields = self._secret_set_fields()
+        ids = [backend_id for backend_id in self._origin.ids if backend_id]
+        stored = set()
+        if ids and set_fields:
+            rows = (
+                self.env["distribution.sync.secret"]
+                .sudo()
+                .search_read(
+                    [("backend_id", "in", ids), ("key", "in", list(set_fields))],
+                    ["backend_id", "key"],
+                )
+            )
+            stored = {(row["backend_id"][0], row["key"]) for row in rows}
         for backend in self:
             # Write-only: the plain value is never sent to any client.
             for fname in backend._secret_fields():
                 backend[fname] = False
-            backend.webhook_secret_set = bool(
-                backend.id
-                and secrets.search_count(
-                    [("backend_id", "=", backend.id), ("key", "=", "webhook_secret")]
-                )
-            )
+            for fname, set_field in set_fields.items():
+                backend[set_field] = (backend._origin.id, fname) in stored
+
+    def _secret_dependents(self):
+        """Fields computed from which secrets are stored."""
+        return list(self._secret_set_fields().values()) + [
+            fname for fname in ("credentials_set",) if fname in self._fields
+        ]
 
     def _inverse_secret(self, fname):
         for backend in self:
@@ -51,6 +76,7 @@ class DistributionSyncBackendSecretsMixin(models.AbstractModel):
             if value:
                 self.env["distribution.sync.secret"]._set(backend, fname, value)
                 backend._audit("secret", note=fname)
+        self.invalidate_recordset(self._secret_dependents())
 
     def _inverse_webhook_secret(self):
         self._inverse_secret("webhook_secret")
@@ -70,4 +96,5 @@ class DistributionSyncBackendSecretsMixin(models.AbstractModel):
         for backend in self:
             self.env["distribution.sync.secret"]._set(backend, fname, False)
             backend._audit("secret", note=f"{fname} cleared")
+        self.invalidate_recordset(self._secret_dependents())
         return True

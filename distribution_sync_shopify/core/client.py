@@ -56,6 +56,7 @@ else:
 _logger = logging.getLogger(__name__)
 
 PayloadError = errors.PayloadError
+ConfigurationError = errors.ConfigurationError
 TransientError = errors.TransientError
 
 TOKEN_HEADER = "X-Shopify-Access-Token"
@@ -241,6 +242,24 @@ query OrdersUpdatedSince($first: Int!, $after: String, $query: String!) {
 }
 """
 
+# Needs the read_locations access scope; inactive locations are listed too, so
+# that a location closed in Shopify is seen as such instead of vanishing.
+LOCATIONS_QUERY = """
+query Locations($first: Int!, $after: String, $includeInactive: Boolean) {
+  locations(first: $first, after: $after, includeInactive: $includeInactive) {
+    nodes {
+      id
+      name
+      isActive
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+
 
 # ------------------------------------------------------------------ helpers
 def to_gid(kind, value):
@@ -396,7 +415,7 @@ class ShopifyClient:
     ):
         base = str(base_url or "").strip().rstrip("/")
         if not base:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The Shopify shop address is missing.",
                 hint="Set the shop domain or the API URL on the backend.",
             )
@@ -404,13 +423,13 @@ class ShopifyClient:
             base = f"https://{base}"
         version = str(api_version or "").strip()
         if not version or "/" in version:
-            raise PayloadError(
+            raise ConfigurationError(
                 f"{api_version!r} is not a Shopify API version.",
                 value=api_version,
                 hint="Set the Shopify API version (YYYY-MM) on the backend.",
             )
         if not access_token:
-            raise PayloadError(
+            raise ConfigurationError(
                 "The Shopify access token is missing.",
                 hint="Set the Admin API access token on the backend.",
             )
@@ -750,6 +769,23 @@ class ShopifyClient:
         if not isinstance(shop, Mapping):
             raise PayloadError("Shopify answered without the shop.")
         return dict(shop)
+
+    def locations(self, first=100):
+        """Every location of the shop, active or not: ``[{"id" (GraphQL id),
+        "name", "isActive"}]`` (further pages are fetched)."""
+        return [
+            {
+                "id": to_gid("Location", node.get("id")),
+                "name": str(node.get("name") or ""),
+                "isActive": bool(node.get("isActive", True)),
+            }
+            for node in self.paginate(
+                LOCATIONS_QUERY,
+                {"first": int(first), "includeInactive": True},
+                "locations",
+            )
+            if isinstance(node, Mapping)
+        ]
 
     def fulfillment_orders(self, order_gid):
         """The order's fulfillment orders as Shopify shapes them: ``[{"id",

@@ -6,6 +6,11 @@ months, and consecutive versions overlap by at least 9 months. A request for a
 version that is no longer supported is served by the oldest supported one
 ("falls forward"), so webhook payloads silently change shape: warn before then.
 ``unstable`` and release candidates have no support window and are refused.
+
+A new backend starts on ``current_version``: the newest stable version already
+released, which has the longest support left (at least 9 months from its
+release on). The day of a release counts as before it (the version comes out at
+17:00 UTC, and a date alone cannot tell the hour).
 """
 
 import re
@@ -14,8 +19,10 @@ from datetime import date, datetime
 __all__ = [
     "RELEASE_MONTHS",
     "SUPPORT_MONTHS",
+    "current_version",
     "days_until_unsupported",
     "is_near_end",
+    "oldest_supported",
     "parse",
     "release_date",
     "support_end",
@@ -63,3 +70,32 @@ def days_until_unsupported(version, today: date) -> int:
 def is_near_end(version, today: date, warn_days: int = 90) -> bool:
     """True when support ends within ``warn_days`` days (or has ended)."""
     return days_until_unsupported(version, today) <= warn_days
+
+
+def current_version(today: date) -> str:
+    """The newest stable version released before ``today`` (``YYYY-MM``)."""
+    if isinstance(today, datetime):
+        today = today.date()
+    year, month = today.year, today.month
+    # The release of this quarter's month, when it is already past.
+    month = max(m for m in RELEASE_MONTHS if m <= month)
+    if today <= date(year, month, 1):
+        # Released today at the earliest: the previous quarter's version.
+        month -= 3
+        if month < 1:
+            year, month = year - 1, month + 12
+    return f"{year:04d}-{month:02d}"
+
+
+def oldest_supported(today: date) -> str:
+    """The oldest version still supported on ``today``: the one Shopify
+    serves a request for an unsupported version with ("falls forward")."""
+    if isinstance(today, datetime):
+        today = today.date()
+    year, month = parse(current_version(today))
+    while True:
+        months = year * 12 + month - 1 - 3
+        previous = f"{months // 12:04d}-{months % 12 + 1:02d}"
+        if support_end(previous) <= today:
+            return f"{year:04d}-{month:02d}"
+        year, month = parse(previous)

@@ -23,6 +23,7 @@ from odoo.addons.distribution_sync.core.idempotency import (
 from odoo.addons.distribution_sync.core.states import FINAL_STATES
 
 from ..core import customer_mapper, order_mapper, refund_mapper, versions, webhook
+from ..core import topics as shopify_topics
 from ..core.client import ShopifyClient, raise_user_errors
 from ..core.common import field, plain_id
 
@@ -84,7 +85,15 @@ class DistributionSyncBackend(models.Model):
         inverse="_inverse_shopify_access_token",
         help="Admin API access token; stored encrypted, never shown again.",
     )
-    shopify_api_version = fields.Char(string="Shopify API version", default="2025-07")
+    shopify_access_token_set = fields.Boolean(
+        compute="_compute_secret_fields", string="Access token is set"
+    )
+    shopify_api_version = fields.Char(
+        string="Shopify API version",
+        default=lambda self: self._shopify_default_api_version(),
+        help="Admin API version (YYYY-MM) of every call and webhook. New "
+        "backends start on the newest stable version.",
+    )
     shopify_api_version_warning = fields.Char(
         compute="_compute_shopify_api_version_warning"
     )
@@ -109,6 +118,26 @@ class DistributionSyncBackend(models.Model):
     def _inverse_shopify_access_token(self):
         self._inverse_secret("shopify_access_token")
 
+    @api.model
+    def _shopify_default_api_version(self):
+        """The newest stable Shopify API version today."""
+        return versions.current_version(fields.Date.context_today(self))
+
+    def _shopify_credentials_set(self):
+        return bool(
+            (self.shopify_shop_domain or self.api_url) and self.shopify_access_token_set
+        )
+
+    @api.depends("shopify_shop_domain")
+    def _compute_credentials_set(self):
+        return super()._compute_credentials_set()
+
+    def _shopify_topic_labels(self):
+        """Readable labels of the Shopify topics, in the user's language."""
+        return {
+            key: self.env._(label) for key, label in shopify_topics.TOPIC_LABELS.items()
+        }
+
     def _shopify_health(self):
         """Until when Shopify serves the backend's API version."""
         try:
@@ -123,13 +152,7 @@ class DistributionSyncBackend(models.Model):
             warning = False
             if backend.backend_type == "shopify" and backend.shopify_api_version:
                 try:
-                    if versions.is_near_end(backend.shopify_api_version, today):
-                        warning = self.env._(
-                            "Shopify stops supporting API version %(version)s on "
-                            "%(date)s: move to a newer version.",
-                            version=backend.shopify_api_version,
-                            date=versions.support_end(backend.shopify_api_version),
-                        )
+                    warning = backend._shopify_api_version_text(today)
                 except ValueError:
                     warning = self.env._(
                         "%s is not a Shopify API version (YYYY-MM).",
@@ -137,17 +160,43 @@ class DistributionSyncBackend(models.Model):
                     )
             backend.shopify_api_version_warning = warning
 
+    def _shopify_api_version_text(self, today):
+        """The warning about the backend's API version on ``today``, or False
+        when it is supported for long enough; ``ValueError`` when malformed."""
+        version = self.shopify_api_version
+        if not versions.is_near_end(version, today):
+            return False
+        end = versions.support_end(version)
+        newest = versions.current_version(today)
+        if end <= today:
+            return self.env._(
+                "Shopify support for API version %(version)s ended on %(date)s: "
+                "requests are served by %(served)s, the oldest version still "
+                "supported, whose data may differ. Move to %(newest)s.",
+                version=version,
+                date=end,
+                served=versions.oldest_supported(today),
+                newest=newest,
+            )
+        return self.env._(
+            "Shopify support for API version %(version)s ends on %(date)s: move "
+            "to %(newest)s before then.",
+            version=version,
+            date=end,
+            newest=newest,
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if (
-                vals.get("backend_type") == "shopify"
-                and vals.get("shopify_shop_domain")
-                and not vals.get("api_url")
-            ):
+            if vals.get("backend_type") != "shopify":
+                continue
+            if vals.get("shopify_shop_domain") and not vals.get("api_url"):
                 vals["api_url"] = f"https://{vals['shopify_shop_domain']}"
-            if vals.get("backend_type") == "shopify" and not vals.get("api_version"):
-                vals["api_version"] = vals.get("shopify_api_version") or "2025-07"
+            if not vals.get("shopify_api_version"):
+                vals["shopify_api_version"] = self._shopify_default_api_version()
+            if not vals.get("api_version"):
+                vals["api_version"] = vals["shopify_api_version"]
         return super().create(vals_list)
 
     def write(self, vals):
@@ -164,7 +213,21 @@ class DistributionSyncBackend(models.Model):
                 super(DistributionSyncBackend, followers).write(
                     {"api_url": f"https://{vals['shopify_shop_domain']}"}
                 )
-        return super().write(vals)
+        res = super().write(vals)
+        if "shopify_api_version" in vals or "backend_type" in vals:
+            # The core's API version (on messages, the overview) follows the
+            # one Shopify version the form shows.
+            for backend in self.filtered(
+                lambda b: (
+                    b.backend_type == "shopify"
+                    and b.shopify_api_version
+                    and b.api_version != b.shopify_api_version
+                )
+            ):
+                super(DistributionSyncBackend, backend).write(
+                    {"api_version": backend.shopify_api_version}
+                )
+        return res
 
     def _shopify_keep_on_uninstall(self):
         self.write({"backend_type": "generic", "active": False})
@@ -335,23 +398,32 @@ class DistributionSyncBackend(models.Model):
         return problem
 
     # --------------------------------------------------------------- outbound
-    def _shopify_client(self):
+    def _shopify_client(self, **options):
         """A client for this shop (one per job: Shopify's cost bucket, read
-        from every answer, is the only shared throttling state)."""
+        from every answer, is the only shared throttling state); ``options``
+        go to ``ShopifyClient``."""
         self.ensure_one()
+        options.setdefault("timeout", self.request_timeout or 20)
         return ShopifyClient(
             self.api_url or f"https://{self.shopify_shop_domain}",
             self._get_secret("shopify_access_token") or "",
             self.shopify_api_version,
-            timeout=self.request_timeout or 20,
+            **options,
         )
 
+    def _shopify_interactive_client(self):
+        """A client for a person waiting on a button: one attempt, no back-off
+        (the job queue is what retries)."""
+        return self._shopify_client(max_retries=0, max_wait=5.0)
+
     def _shopify_test_connection(self):
-        shop = self._shopify_client().shop()
+        with self._shopify_interactive_client() as client:
+            shop = client.shop()
         return self.env._(
-            "Connected to %(name)s (%(domain)s).",
+            "Connected to %(domain)s (%(name)s, API %(version)s).",
+            domain=shop.get("myshopifyDomain") or self.shopify_shop_domain,
             name=shop.get("name"),
-            domain=shop.get("myshopifyDomain"),
+            version=self.shopify_api_version,
         )
 
     def _shopify_push_record(self, message):
@@ -694,7 +766,7 @@ class DistributionSyncBackend(models.Model):
 
     def _shopify_stock_ready(self):
         """Stock goes to the mapped locations: none, no push."""
-        return bool(self.sudo().shopify_location_ids)
+        return bool(self.sudo().shopify_location_ids.filtered("warehouse_id"))
 
     def _shopify_stock_topic(self):
         return INVENTORY_TOPIC
@@ -729,7 +801,8 @@ class DistributionSyncBackend(models.Model):
             .filtered("is_storable")
         )
         quantities = []
-        for location in self.sudo().shopify_location_ids:
+        # A location fetched from Shopify waits for its warehouse.
+        for location in self.sudo().shopify_location_ids.filtered("warehouse_id"):
             in_warehouse = products.with_context(warehouse_id=location.warehouse_id.id)
             for product in in_warehouse.sorted("id"):
                 quantities.append(
@@ -877,6 +950,7 @@ class DistributionSyncBackend(models.Model):
         """Open the "Import orders since…" wizard of this backend."""
         self.check_access("write")
         self.ensure_one()
+        self._check_credentials()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "distribution_sync_shopify.distribution_sync_shopify_import_wizard_action"
         )
@@ -899,6 +973,73 @@ class DistributionSyncBackend(models.Model):
                 backend=self.name,
             ),
         )
+
+    # -------------------------------------------------------------- locations
+    def action_shopify_fetch_locations(self):
+        """Read the shop's locations and add or update one row per location
+        (name, id, active as in Shopify); a new row gets the company's
+        warehouse when it has just one, else the consultant picks it."""
+        self.check_access("write")
+        self.ensure_one()
+        self._check_credentials()
+        with self._outside_errors_as_user_errors():
+            with self._shopify_interactive_client() as client:
+                nodes = client.locations()
+        created, updated = self._shopify_store_locations(nodes)
+        return self._notification(
+            self.env._("Shopify locations"),
+            self.env._(
+                "%(count)s locations read from Shopify: %(new)s added, "
+                "%(updated)s updated.",
+                count=len(nodes),
+                new=len(created),
+                updated=len(updated),
+            ),
+            # The rows changed: the form shows them at once.
+            next={"type": "ir.actions.client", "tag": "soft_reload"},
+        )
+
+    def _shopify_store_locations(self, nodes):
+        """Create or update the location rows of ``nodes`` (``{"id", "name",
+        "isActive"}``); returns ``(created, updated)`` rows."""
+        rows = self.env["distribution.sync.shopify.location"].with_context(
+            active_test=False
+        )
+        existing = rows.search([("backend_id", "=", self.id)])
+        by_number = {
+            str(row.shopify_location_id).strip().rsplit("/", 1)[-1]: row
+            for row in existing
+        }
+        warehouses = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.company_id.id)], limit=2
+        )
+        created = updated = rows.browse()
+        for node in nodes:
+            row = by_number.get(node["id"].rsplit("/", 1)[-1])
+            if row:
+                row.write(self._shopify_prepare_location_vals(node, row))
+                updated |= row
+            else:
+                created |= rows.create(
+                    self._shopify_prepare_location_vals(
+                        node, row, warehouses if len(warehouses) == 1 else None
+                    )
+                )
+        return created, updated
+
+    def _shopify_prepare_location_vals(self, node, row=None, warehouse=None):
+        vals = {"name": node.get("name") or node["id"]}
+        if not row:
+            vals.update(
+                backend_id=self.id,
+                shopify_location_id=node["id"],
+                active=bool(node.get("isActive", True)),
+                warehouse_id=warehouse.id if warehouse else False,
+            )
+        elif not node.get("isActive", True):
+            # Closed in Shopify: its stock can no longer be set.
+            vals["active"] = False
+        return vals
 
     # ------------------------------------------------------------------- demo
     def action_shopify_load_samples(self):

@@ -4,7 +4,8 @@ from odoo import fields, models
 
 
 class DistributionSyncShopifyLocation(models.Model):
-    """One Shopify location fed with the stock of one Odoo warehouse."""
+    """One Shopify location fed with the stock of one Odoo warehouse
+    (rows are typed in or read from the shop with "Fetch locations")."""
 
     _name = "distribution.sync.shopify.location"
     _description = "Distribution Sync Shopify Location"
@@ -25,11 +26,11 @@ class DistributionSyncShopifyLocation(models.Model):
     name = fields.Char()
     warehouse_id = fields.Many2one(
         "stock.warehouse",
-        required=True,
         ondelete="restrict",
         check_company=True,
         help="The free quantity of this warehouse is the location's available "
-        "stock in Shopify.",
+        "stock in Shopify. A location without one (e.g. just fetched from "
+        "Shopify) gets no stock until it is set.",
     )
     active = fields.Boolean(default=True)
 

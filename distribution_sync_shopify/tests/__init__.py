@@ -15,3 +15,6 @@ from . import test_access_rpc
 from . import test_bad_input
 from . import test_fulfillment_tracking
 from . import test_reconciliation
+from . import test_order_desk
+from . import test_backend_form
+from . import test_tour_backend

@@ -25,7 +25,9 @@ The operation is recognised by the query's root field; its arguments are read
 from the variables (the queries of ``core/client.py`` pass every argument as a
 variable): ``shop``, ``order { fulfillmentOrders }``, ``fulfillmentOrder {
 lineItems }``, ``orders`` (paginated, filtered on ``updated_at:>='...'``),
-``fulfillment { trackingInfo }``, ``fulfillmentCreate``,
+``fulfillment { trackingInfo }``, ``locations`` (paginated, ``nodes { id name
+isActive }``; inactive ones only with ``includeInactive: true``, as Shopify
+does), ``fulfillmentCreate``,
 ``fulfillmentTrackingInfoUpdate`` and ``inventorySetQuantities``. Any other root
 field is answered with a GraphQL error, as Shopify does for an unknown field.
 
@@ -45,7 +47,8 @@ user error), ``inventory`` (``{(inventory item gid, location
 gid): quantity}``), ``inventory_calls`` (each ``InventorySetQuantitiesInput``)
 and ``throttled`` (the number of "Throttled" answers). Failures are injected
 with ``fail_next`` and ``fail_next_with_user_errors``; ``locations`` (a set of
-location gids, None for any) makes unknown locations a user error.
+location gids, None for any) makes unknown locations a user error. The shop's
+listed locations are added with ``add_location`` (``shop_locations``).
 """
 
 import copy
@@ -70,6 +73,7 @@ DEFAULT_COSTS = {
     "fulfillmentTrackingInfoUpdate": 10,
     "inventorySetQuantities": 10,
     "orders": 20,
+    "locations": 5,
 }
 UNKNOWN_OPERATION_COST = 1
 MAX_INVENTORY_QUANTITIES = 250
@@ -183,6 +187,7 @@ class FakeShopify:
         self.rest_orders = {}  # order number (text) -> REST order body
         # Location gids inventory may be set at; None accepts any location.
         self.locations = None
+        self.shop_locations = []  # {"id" (gid), "name", "isActive"}
         self._failures = deque()
         self._user_errors = deque()
         self._lock = threading.RLock()
@@ -309,6 +314,13 @@ class FakeShopify:
             }
             order["fulfillment_orders"].append(fulfillment_order)
             return fulfillment_order
+
+    def add_location(self, location_id, name, *, active=True):
+        """A location the ``locations`` query lists; returns its node."""
+        node = {"id": gid("Location", location_id), "name": name, "isActive": active}
+        with self._lock:
+            self.shop_locations.append(node)
+        return node
 
     def fulfillment_order_line_id(self, order_id, line_item_id):
         """The fulfillment order line item gid of an order line."""
@@ -653,6 +665,18 @@ class FakeShopify:
         ]
         return {
             "orders": self._page(
+                nodes, variables.get("first", 50), variables.get("after")
+            )
+        }
+
+    def _op_locations(self, variables):
+        nodes = [
+            dict(node)
+            for node in self.shop_locations
+            if node["isActive"] or variables.get("includeInactive")
+        ]
+        return {
+            "locations": self._page(
                 nodes, variables.get("first", 50), variables.get("after")
             )
         }

@@ -13,6 +13,7 @@ from odoo.addons.distribution_sync.tests.test_access_rpc import GROUPS, AccessSw
 MATRIX = """
 model                   operation                      user manager internal portal
 backend                 action_shopify_import_orders   .    x       .        .
+backend                 action_shopify_fetch_locations .    x       .        .
 backend                 action_shopify_load_samples    .    x       .        .
 backend                 action_shopify_push_stock      .    x       .        .
 shopify.location        read                           x    x       .        .

@@ -49,7 +49,9 @@ class DistributionSyncShopifyImportWizard(models.TransientModel):
             raise UserError(
                 self.env._("%s is not a Shopify backend with an API URL.", backend.name)
             )
-        backend._shopify_enqueue_import(self.date_from)
+        backend._check_credentials()
+        with backend._outside_errors_as_user_errors():
+            backend._shopify_enqueue_import(self.date_from)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
