@@ -200,6 +200,14 @@ class PayloadError(SyncError):
         self.path = path
 
 
+class DocumentRefused(PayloadError):
+    """The channel refused what Odoo sent (its answer says why) or Odoo's
+    document lacks what the channel needs: the document is fixed in Odoo and
+    sent again, hence a "validation" problem."""
+
+    category = "validation"
+
+
 class ConfigurationError(PayloadError):
     """A setting the work needs is missing or wrong (credentials, addresses):
     nothing changes until somebody fixes the backend."""

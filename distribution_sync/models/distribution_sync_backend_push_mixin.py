@@ -6,7 +6,7 @@ import requests
 
 from odoo import models
 
-from ..core.errors import PayloadError, SyncError, TransientError
+from ..core.errors import DocumentRefused, PayloadError, SyncError, TransientError
 from ..core.idempotency import message_key, payload_digest
 from ..core.retry import is_transient_http_status, retry_after_seconds
 
@@ -49,7 +49,7 @@ class DistributionSyncBackendPushMixin(models.AbstractModel):
                 retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if response.status_code >= 400:
-            raise PayloadError(
+            raise DocumentRefused(
                 f"{method} {url} refused the request ({response.status_code}): "
                 f"{response.text[:500]}",
                 value=response.status_code,

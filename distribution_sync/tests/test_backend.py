@@ -386,7 +386,7 @@ class TestBackendHttp(DistributionSyncCase):
         exception = message.exception_ids
         self.assertEqual(len(exception), 1)
         self.assertEqual(exception.state, "open")
-        self.assertEqual(exception.category, "payload")
+        self.assertEqual(exception.category, "validation")
         self.assertEqual(exception.value, "422")
 
     def test_send_unreachable_is_retried(self):

@@ -291,7 +291,7 @@ def shipment_request(shipment: dict) -> dict:
     listing the ``validate_shipment`` problems, or naming a bad key."""
     problems = validate_shipment(shipment)
     if problems:
-        raise PayloadError(
+        raise errors.DocumentRefused(
             "The shipment cannot be sent to EasyPost: " + " ".join(problems),
             hint="Complete the delivery (weights, addresses), then validate again.",
         )

@@ -299,7 +299,7 @@ def _error(status, fault, what, described, headers, name):
             value=str(status),
             hint=_TRANSIENT_HINT,
         )
-    return PayloadError(
+    return core_errors.DocumentRefused(
         f"{refused} {hint}",
         value=code or (str(status) if status else None),
         hint=hint,

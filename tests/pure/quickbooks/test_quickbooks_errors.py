@@ -9,6 +9,7 @@ from quickbooks_samples import expected_json, sample_bytes, sample_json
 from distribution_sync.core import retry
 from distribution_sync.core.errors import (
     SEVERITY_BY_CATEGORY,
+    DocumentRefused,
     DuplicateDocument,
     PayloadError,
     SyncError,
@@ -99,16 +100,16 @@ def test_golden_batch_faults():
     ("code", "status", "cls", "category", "severity"),
     [
         ("610", 400, ObjectNotFound, "mapping", "error"),
-        ("2030", 400, PayloadError, "validation", "error"),
+        ("2030", 400, DocumentRefused, "validation", "error"),
         ("5010", 400, StaleObject, "transient", "critical"),
         ("6190", 400, CompanyInactive, "technical", "critical"),
         ("6210", 400, DuplicateDocNumber, "duplicate", "warning"),
         ("6240", 400, DuplicateName, "duplicate", "warning"),
         ("3200", 401, TokenExpired, "technical", "critical"),
-        ("4001", 400, PayloadError, "validation", "error"),
-        ("120", 403, PayloadError, "validation", "error"),
-        ("500", 400, PayloadError, "validation", "error"),
-        ("6000", 400, PayloadError, "validation", "error"),
+        ("4001", 400, DocumentRefused, "validation", "error"),
+        ("120", 403, DocumentRefused, "validation", "error"),
+        ("500", 400, DocumentRefused, "validation", "error"),
+        ("6000", 400, DocumentRefused, "validation", "error"),
     ],
 )
 def test_each_code(code, status, cls, category, severity):
@@ -145,7 +146,7 @@ def test_code_decides_not_the_text():
     error = error_from_response(400, fault("6240", "Duplicate Document Number Error"))
     assert type(error) is DuplicateName
     error = error_from_response(400, fault("6000", "Stale Object Error"))
-    assert type(error) is PayloadError
+    assert type(error) is DocumentRefused
     # A code QuickBooks pads: "003200".
     assert error_from_response(400, fault("003200")).code == "3200"
     # The code decides over a 5xx status too.
@@ -236,8 +237,10 @@ def test_server_failures_are_transient(status):
 
 @pytest.mark.parametrize("status", [400, 404, 405, 413])
 def test_other_client_errors_are_payload_errors(status):
+    # Refused documents: fixed in Odoo, sent again (still PayloadErrors).
     error = error_from_response(status, b"nope")
-    assert type(error) is PayloadError
+    assert type(error) is DocumentRefused
+    assert isinstance(error, PayloadError)
     assert f"(HTTP {status}): nope" in str(error)
 
 
