@@ -4,7 +4,7 @@
     "name": "Distribution Sync",
     "summary": "Exactly-once channel sync: messages, bindings, exception inbox, "
     "ownership rules, mappings and validation before posting",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/Sales",
     "website": "https://github.com/distribution-sync/distribution_sync",
     "author": "distribution_sync maintainers",

@@ -336,7 +336,10 @@ ADDRESS_SPEC["email"] = (clean_email, False, None)
 ORDER_SPEC = {
     "external_id": (clean_identifier, True, None),
     "name": (clean_text, False, None),
+    "ordered_at": (clean_datetime, False, None),
+    "created_at": (clean_datetime, False, None),
     "updated_at": (clean_datetime, False, None),
+    "cancelled_at": (clean_datetime, False, None),
     "currency": (clean_upper, False, None),
     "taxes_included": (clean_bool, False, False),
     "financial_status": (clean_text, False, None),
@@ -354,8 +357,12 @@ def parse_order(data: dict) -> dict:
     """Validate and normalise a canonical order; returns a new dict.
 
     Required: ``external_id`` (text or int) and a non-empty ``lines`` list whose items
-    need ``quantity`` (> 0) and ``price_unit``. Amounts become ``Decimal``,
-    ``updated_at`` an aware UTC datetime, ``currency`` and country codes upper case,
+    need ``quantity`` (> 0) and ``price_unit``. ``ordered_at`` is when the
+    customer placed the order, the date the channel shows (the sale order's
+    date; else ``created_at``, when the channel recorded it); ``cancelled_at``
+    set means the order is cancelled in the channel. Amounts become
+    ``Decimal``, ``ordered_at``, ``created_at``, ``updated_at`` and
+    ``cancelled_at`` aware UTC datetimes, ``currency`` and country codes upper case,
     emails lower case; absent optional keys get their default (None, False, 0 or
     []); unknown keys are kept untouched. Raises ``PayloadError`` naming the path.
     """

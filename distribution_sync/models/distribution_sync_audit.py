@@ -31,6 +31,7 @@ class DistributionSyncAudit(models.Model):
             ("resolve", "Resolve"),
             ("ignore", "Ignore"),
             ("reopen", "Reopen"),
+            ("release", "Held order released"),
             ("unbind", "Unlink and re-import"),
             ("secret", "Secret changed"),
             ("test_connection", "Connection test"),

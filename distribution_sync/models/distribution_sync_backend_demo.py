@@ -61,8 +61,14 @@ class DistributionSyncBackend(models.Model):
             self.env.flush_all()
             received_at = now - timedelta(days=received)
             cr.execute(
-                "UPDATE sale_order SET date_order = %s WHERE id = %s",
-                (received_at + timedelta(minutes=5), order.id),
+                """UPDATE sale_order
+                      SET date_order = %s, distribution_sync_confirmed_at = %s
+                    WHERE id = %s""",
+                (
+                    received_at + timedelta(minutes=5),
+                    received_at + timedelta(minutes=5),
+                    order.id,
+                ),
             )
             cr.execute(
                 """UPDATE distribution_sync_binding SET create_date = %s

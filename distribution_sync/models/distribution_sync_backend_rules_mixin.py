@@ -2,8 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
 import contextlib
 
-from odoo import api, models
+from odoo import api, fields, models
 
+from ..core.display import mapping_stamp
 from ..core.mapping import MappingTable
 from ..core.ownership import OwnershipMatrix, OwnershipRule
 from ..core.retry import RetryPolicy, delay_from_pattern
@@ -14,10 +15,27 @@ JOB_CACHE_KEY = "distribution_sync.job"
 
 class DistributionSyncBackendRulesMixin(models.AbstractModel):
     """The rules the code applies for a backend, read once per job: the
-    ownership matrix, the mapping table and its version, the retry policy."""
+    ownership matrix, the mapping table and its version, the retry policy;
+    and who imported orders belong to (salesperson, sales team)."""
 
     _name = "distribution.sync.backend.rules.mixin"
     _description = "Distribution Sync Backend: rules"
+
+    order_user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        domain=[("share", "=", False)],
+        help="Salesperson of the orders this backend imports. Empty: the "
+        "exception owner when an internal user, else none (never the "
+        "technical user the jobs run as).",
+    )
+    order_team_id = fields.Many2one(
+        "crm.team",
+        string="Sales team",
+        domain="[('company_id', 'in', [company_id, False])]",
+        help="Sales team of the orders this backend imports. Empty: the "
+        "salesperson's team.",
+    )
 
     def _ownership_matrix(self):
         self.ensure_one()
@@ -66,14 +84,19 @@ class DistributionSyncBackendRulesMixin(models.AbstractModel):
         )
 
     def _read_mapping_version(self):
+        # The mappings _mapping_table reads (active ones counted; an archived
+        # one still moves the last change), as "<count>@<last change>";
+        # False without any mapping: "0@-" told a reader nothing.
         self.env["distribution.sync.mapping"].flush_model()
         self.env.cr.execute(
-            """SELECT count(*), max(write_date) FROM distribution_sync_mapping
-                WHERE backend_id = %s OR backend_id IS NULL""",
-            (self.id,),
+            """SELECT count(*) FILTER (WHERE active), max(write_date)
+                 FROM distribution_sync_mapping
+                WHERE (backend_id = %s OR backend_id IS NULL)
+                  AND (company_id = %s OR company_id IS NULL)""",
+            (self.id, self.company_id.id),
         )
         count, last = self.env.cr.fetchone()
-        return f"{count}@{last.isoformat(timespec='seconds') if last else '-'}"
+        return mapping_stamp(count, last) or False
 
     # ------------------------------------------------------- shared job lookups
     @api.model
@@ -133,6 +156,18 @@ class DistributionSyncBackendRulesMixin(models.AbstractModel):
         return delay_from_pattern(
             config.retry_pattern, attempt, default=self._retry_policy().delay(attempt)
         )
+
+    def _order_salesperson(self):
+        """The salesperson of the orders this backend imports: ``order_user_id``,
+        else the exception owner when an internal user; never the technical
+        user (its orders would be nobody's). May be empty."""
+        self.ensure_one()
+        for user in (self.order_user_id, self.responsible_user_id):
+            # The exception owner may be a user the job's user cannot read.
+            internal = user.sudo().active and not user.sudo().share
+            if user and internal and user != self.user_id:
+                return user
+        return self.env["res.users"]
 
     def _confirm_statuses(self):
         return {s.strip() for s in (self.confirm_statuses or "").split(",") if s}

@@ -1,7 +1,11 @@
 # Copyright 2026 distribution_sync maintainers
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl.html)
+from datetime import datetime, timezone
+
+from markupsafe import Markup, escape
+
 from odoo import Command, api, models
-from odoo.tools import email_normalize, escape_psql
+from odoo.tools import email_normalize, escape_psql, format_amount
 
 from ..core import validation as core_validation
 from ..core.errors import (
@@ -347,7 +351,17 @@ class DistributionSyncImporter(models.AbstractModel):
 
         The discount stays a percentage when, rounded to the "Discount"
         precision, it gives that amount; otherwise it goes into the unit price
-        when that is exact. What cannot be exact is left to the total rule.
+        when that is exact (and the line's description says by how much, see
+        ``_discounted_line_name``). What cannot be exact is left to the total
+        rule.
+
+        The channel's price with a discount percentage is what an order desk
+        reads best: the line shows what the customer was charged per unit and
+        what came off, as Odoo shows its own discounts, and the invoice
+        carries both. The order form shows the Disc.% column on channel
+        orders whatever the "Discounts" setting (without it, 4 x 12.50 with 8%
+        off would read as a wrong 46.00). A separate discount line would hide
+        which product the discount was for, and break the per-line refunds.
         """
         percent = self._discount_percent(line)
         if not percent:
@@ -374,6 +388,22 @@ class DistributionSyncImporter(models.AbstractModel):
         return price, percent
 
     @api.model
+    def _discounted_line_name(self, name, line, discount, currency):
+        """``name``, saying how much discount the unit price already takes off
+        when the channel's discount could not stay a percentage (see
+        ``_line_price_discount``): the order desk sees a discount either as
+        the Disc.% column or in the description, never as an unexplained
+        price."""
+        amount = to_decimal(line.get("discount_amount") or 0)
+        if discount or not amount:
+            return name
+        return self.env._(
+            "%(name)s (unit price after a discount of %(amount)s)",
+            name=name,
+            amount=format_amount(self.env, float(amount), currency),
+        )
+
+    @api.model
     def _order_currency(self, backend, order):
         currency = backend.company_id.currency_id
         if order.get("currency") and order["currency"] != currency.name:
@@ -391,15 +421,16 @@ class DistributionSyncImporter(models.AbstractModel):
     def _prepare_order_line_vals(self, backend, table, line, order):
         product = self._find_product(backend, table, line)
         quantity, uom, price = self._line_quantity(table, line, product)
-        price, discount = self._line_price_discount(
-            line, quantity, price, self._order_currency(backend, order)
-        )
+        currency = self._order_currency(backend, order)
+        price, discount = self._line_price_discount(line, quantity, price, currency)
         taxes = self._find_taxes(
             backend, table, line.get("taxes"), order.get("taxes_included")
         )
         return {
             "product_id": product.id,
-            "name": line.get("name") or product.display_name,
+            "name": self._discounted_line_name(
+                line.get("name") or product.display_name, line, discount, currency
+            ),
             "product_uom_qty": float(quantity),
             "product_uom": uom.id,
             "price_unit": float(price),
@@ -421,6 +452,7 @@ class DistributionSyncImporter(models.AbstractModel):
             backend, table, shipping.get("taxes"), order.get("taxes_included")
         )
         price = to_decimal(shipping.get("price") or 0)
+        currency = self._order_currency(backend, order)
         price, discount = self._line_price_discount(
             {
                 "quantity": 1,
@@ -429,11 +461,16 @@ class DistributionSyncImporter(models.AbstractModel):
             },
             to_decimal(1),
             price,
-            self._order_currency(backend, order),
+            currency,
         )
         return {
             "product_id": product.id,
-            "name": shipping.get("title") or shipping.get("code") or product.name,
+            "name": self._discounted_line_name(
+                shipping.get("title") or shipping.get("code") or product.name,
+                shipping,
+                discount,
+                currency,
+            ),
             "product_uom_qty": 1.0,
             "product_uom": product.uom_id.id,
             "price_unit": float(price),
@@ -474,9 +511,25 @@ class DistributionSyncImporter(models.AbstractModel):
         return pricelist
 
     @api.model
+    def _order_date(self, order):
+        """The channel's order date (``ordered_at``, else ``created_at``) as Odoo
+        stores a date-time (naive UTC), or None when the channel gives none."""
+        when = order.get("ordered_at") or order.get("created_at")
+        if not isinstance(when, datetime):
+            return None
+        if when.tzinfo is not None:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        return when
+
+    @api.model
     def _prepare_sale_order_vals(self, backend, order, partner, addresses, lines):
+        """Values of a new sale order: the channel's order date, the backend's
+        salesperson and sales team (never the technical user running the job:
+        no salesperson when the backend names none)."""
         pricelist = self._find_pricelist(backend, order.get("currency"))
+        salesperson = backend._order_salesperson()
         vals = {
+            "user_id": salesperson.id or False,
             "partner_id": partner.id,
             "partner_invoice_id": addresses["invoice"].id,
             "partner_shipping_id": addresses["delivery"].id,
@@ -486,10 +539,13 @@ class DistributionSyncImporter(models.AbstractModel):
             "origin": f"{backend.name}: {order.get('name') or order['external_id']}",
             "order_line": [Command.create(line) for line in lines],
         }
+        if backend.order_team_id:
+            vals["team_id"] = backend.order_team_id.id
         if order.get("note"):
             vals["note"] = order["note"]
-        if order.get("created_at"):
-            vals["date_order"] = order["created_at"].replace(tzinfo=None)
+        date_order = self._order_date(order)
+        if date_order:
+            vals["date_order"] = date_order
         return vals
 
     @api.model
@@ -572,7 +628,10 @@ class DistributionSyncImporter(models.AbstractModel):
 
         Returns a ``_process_message`` result. Unknown products, taxes or
         units raise (nothing is created); a blocking validation rule keeps
-        the order as an unconfirmed quotation and reports the problem.
+        the order as an unconfirmed quotation, reports the problem and says
+        so in the order's chatter (once per hold). An order cancelled in the
+        channel (``cancelled_at``) is neither checked nor confirmed: it is
+        cancelled as ``_cancel_sale_order`` cancels a known order.
         """
         binding_model = self.env["distribution.sync.binding"]
         binding = binding_model._find(backend, "sale.order", order["external_id"])
@@ -611,9 +670,11 @@ class DistributionSyncImporter(models.AbstractModel):
             )
             result["odoo_values"] = vals
         state = "done"
+        cancelled = bool(order.get("cancelled_at"))
         # Lines kept against the channel's change differ from its totals on
         # purpose: the conflict says so, a failed total rule would repeat it.
-        if not any(
+        # A cancelled order will not be confirmed: nothing to hold.
+        if not cancelled and not any(
             isinstance(problem, OwnershipConflict) and "order_line" in problem.fields
             for problem in problems
         ):
@@ -627,12 +688,17 @@ class DistributionSyncImporter(models.AbstractModel):
             ]
             if report.blocking:
                 state = "blocked"
+            self._note_hold(backend, sale_order, report.blocking)
         if (
             state == "done"
+            and not cancelled
             and sale_order.state in ("draft", "sent")
             and self._should_confirm(backend, order)
         ):
-            sale_order.action_confirm()
+            # Not bound yet: the context keeps the channel's order date.
+            sale_order.with_context(
+                distribution_sync_keep_date_order=True
+            ).action_confirm()
         binding_model._bind(
             backend,
             sale_order,
@@ -644,6 +710,11 @@ class DistributionSyncImporter(models.AbstractModel):
             remote_amount=order.get("total"),
             remote_state=self._remote_order_state(order),
         )
+        if cancelled and sale_order.state != "cancel":
+            cancel = self._cancel_sale_order(backend, order["external_id"], message)
+            problems += cancel.get("problems") or []
+            if cancel["state"] == "blocked":
+                state = "blocked"
         return dict(
             result,
             res_id=sale_order.id,
@@ -651,6 +722,55 @@ class DistributionSyncImporter(models.AbstractModel):
             problems=problems,
             summary=f"{sale_order.name} ({sale_order.state})",
         )
+
+    @api.model
+    def _note_hold(self, backend, sale_order, failures):
+        """Say in the order's chatter which checks hold it as a quotation, once
+        per hold: a repeat of the same checks (a webhook delivered again, a
+        retry) adds nothing, an order no longer held is forgotten."""
+        if sale_order.state not in ("draft", "sent"):
+            return
+        codes = ",".join(sorted({failure.code for failure in failures}))
+        if (sale_order.distribution_sync_held_checks or "") == codes:
+            return
+        sale_order.distribution_sync_held_checks = codes or False
+        if not codes:
+            return
+        checks = Markup().join(
+            Markup("<li>%s</li>") % failure.message for failure in failures
+        )
+        inbox = Markup('<a href="/odoo/action-%s">%s</a>') % (
+            "distribution_sync.action_distribution_sync_exception",
+            self.env._("Sync > Exceptions"),
+        )
+        body = Markup("<p>%s</p><ul>%s</ul><p>%s</p>") % (
+            self.env._(
+                "Imported from %(backend)s but left as a quotation: these "
+                "checks failed.",
+                backend=backend.name,
+            ),
+            checks,
+            # Translated first, then filled: the link stays a link.
+            escape(
+                self.env._(
+                    "Resolve their exceptions (the Sync exceptions button, "
+                    "or the inbox under %(inbox)s), then retry the message."
+                )
+            )
+            % {"inbox": inbox},
+        )
+        sale_order.message_post(
+            body=body, message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+
+    @api.model
+    def _document_url(self, backend, record, external_id):
+        """The page of ``record`` (bound to ``external_id``) in the channel's
+        admin, or None: the backend's ``_<type>_document_url(record,
+        external_id)`` when the channel has one (a channel addon may also
+        override this method for its type)."""
+        hook = getattr(backend, f"_{backend.backend_type}_document_url", None)
+        return hook(record, external_id) if hook else None
 
     @api.model
     def _remote_order_state(self, order):
@@ -761,6 +881,12 @@ class DistributionSyncImporter(models.AbstractModel):
         result["res_id"] = sale_order.id
         binding.sudo().write({"remote_state": "cancelled"})
         if sale_order.state == "cancel":
+            if sale_order.id in self._cancelled_by(message):
+                # Cancelled on import by this same message (it arrived
+                # cancelled): this cancellation is its work, not a repeat.
+                return dict(
+                    result, state="done", summary=f"{sale_order.name} cancelled"
+                )
             return dict(result, state="skipped", summary="Already cancelled.")
         shipped = any(
             picking.state == "done" and picking.picking_type_code == "outgoing"
@@ -775,7 +901,14 @@ class DistributionSyncImporter(models.AbstractModel):
             conflict.record = sale_order
             return dict(result, state="blocked", problems=[conflict])
         sale_order.with_context(disable_cancel_warning=True).action_cancel()
+        self._cancelled_by(message).add(sale_order.id)
         return dict(result, state="done", summary=f"{sale_order.name} cancelled")
+
+    @api.model
+    def _cancelled_by(self, message):
+        """Ids of the orders ``message`` cancelled (kept for the transaction)."""
+        cancelled = self.env.cr.cache.setdefault("distribution_sync.cancelled_by", {})
+        return cancelled.setdefault(message.id, set())
 
     # ----------------------------------------------------------------- refunds
     @api.model
@@ -1056,7 +1189,8 @@ class DistributionSyncImporter(models.AbstractModel):
 def _validation_problem(failure, record):
     """A validation exception (blocking or warning) about ``record``."""
     problem = ValidationFailed([failure])
-    problem.value = failure.code
+    # The rule's name, as the rules list shows it (not its code).
+    problem.value = dict(core_validation.RULE_TYPES).get(failure.code, failure.code)
     problem.record = record
     problem.severity = "warning" if failure.severity != "block" else "error"
     return problem

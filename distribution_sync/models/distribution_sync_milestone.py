@@ -103,9 +103,11 @@ class DistributionSyncMilestone(models.Model):
                   JOIN distribution_sync_binding b
                     ON b.res_model = 'sale.order' AND b.res_id = t.order_id
                    AND b.backend_id = t.backend_id""",
-            # Confirmation sets the order date.
+            # When it was confirmed (a channel's order keeps the channel's
+            # order date; orders confirmed before that was kept: the date).
             "confirmed": f"""
-                SELECT t.order_id, so.date_order
+                SELECT t.order_id,
+                       COALESCE(so.distribution_sync_confirmed_at, so.date_order)
                   FROM {self._orders_table} t JOIN sale_order so ON so.id = t.order_id
                  WHERE so.state = 'sale'""",
             # Every delivery out of the warehouse done (none left to do).

@@ -25,3 +25,5 @@ from . import test_inbox
 from . import test_tour_inbox
 from . import test_order_desk
 from . import test_message_ux
+from . import test_backend_form
+from . import test_tour_order_desk

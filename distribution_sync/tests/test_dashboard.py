@@ -62,8 +62,10 @@ class TestDashboard(DistributionSyncCase):
         confirmed = fields.Datetime.now() - timedelta(days=10)
         self.env.flush_all()
         self.env.cr.execute(
-            "UPDATE sale_order SET date_order = %s WHERE id = %s",
-            (confirmed, order.id),
+            """UPDATE sale_order
+                  SET date_order = %s, distribution_sync_confirmed_at = %s
+                WHERE id = %s""",
+            (confirmed, confirmed, order.id),
         )
         self.env.invalidate_all()
         self.env["distribution.sync.milestone"]._refresh(order_ids=order.ids)

@@ -311,3 +311,63 @@ class TestInbox(DistributionSyncCase):
         self._unknown_sku("SO-HELD-2", sku="IN-SKU-G")
         action = self.backend.action_open_blocked_documents()
         self.assertEqual(action["res_model"], "distribution.sync.message")
+
+    # ------------------------------------------------------------ held orders
+    def _held(self, external_id="SO-REL-1"):
+        message = self.process(
+            self.intake("order/upsert", order_payload(external_id, total="25.00"))
+        )
+        self.assertEqual(message.state, "blocked")
+        order = self.bindings._find_record(self.backend, "sale.order", external_id)
+        return message, order
+
+    def test_check_exception_names_the_rule_not_its_code(self):
+        message, _order = self._held("SO-REL-0")
+        exc = self._open(message)
+        self.assertEqual(exc.value, "Document total matches the channel total")
+
+    def test_release_confirms_and_resolves_the_checks_in_the_name_of_the_person(self):
+        message, order = self._held()
+        self.assertIn("25.00", order.distribution_sync_hold_reason)
+        answer = order.action_distribution_sync_release()
+        self.assertEqual(order.state, "sale")
+        self.assertTrue(order.distribution_sync_confirmed_at)
+        self.assertEqual(message.state, "done")
+        self.assertFalse(order.distribution_sync_hold_reason)
+        closed = self.exceptions.search(
+            [("res_model", "=", "sale.order"), ("res_id", "=", order.id)]
+        )
+        self.assertEqual(closed.mapped("state"), ["resolved"])
+        self.assertIn("Released by", closed.resolution_note)
+        self.assertIn("Released by", order.message_ids[0].body)
+        self.assertTrue(
+            self.env["distribution.sync.audit"].search_count(
+                [("action", "=", "release"), ("res_id", "=", order.id)]
+            )
+        )
+        self.assertIn(f"{order.name} released", answer["params"]["message"])
+        self.assertIn("1 check(s)", answer["params"]["message"])
+        # The held orders figure of the overview is empty again.
+        overview = self.env["distribution.sync.dashboard"].create({})
+        self.assertNotIn(order.id, overview._held_order_ids())
+        with self.assertRaisesRegex(UserError, "Only a quotation held"):
+            order.action_distribution_sync_release()
+
+    def test_plain_confirm_by_a_person_releases_too(self):
+        message, order = self._held("SO-REL-2")
+        order.action_confirm()
+        self.assertEqual(message.state, "done")
+        self.assertFalse(order._distribution_sync_holds())
+
+    def test_confirmed_step_counts_from_the_confirmation(self):
+        """The order keeps the shop's date; the confirmed step is when it was
+        confirmed (here: released), not that date."""
+        message, order = self._held("SO-REL-3")
+        shop_date = order.date_order
+        order.action_distribution_sync_release()
+        self.assertEqual(order.date_order, shop_date)
+        self.env["distribution.sync.milestone"]._refresh([order.id])
+        confirmed = order.distribution_sync_milestone_ids.filtered(
+            lambda m: m.step == "confirmed"
+        )
+        self.assertEqual(confirmed.reached_at, order.distribution_sync_confirmed_at)

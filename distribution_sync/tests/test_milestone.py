@@ -58,8 +58,10 @@ class MilestoneCase(DistributionSyncCase):
             )
         if confirmed:
             self.env.cr.execute(
-                "UPDATE sale_order SET date_order = %s WHERE id = %s",
-                (confirmed, order.id),
+                """UPDATE sale_order
+                      SET date_order = %s, distribution_sync_confirmed_at = %s
+                    WHERE id = %s""",
+                (confirmed, confirmed, order.id),
             )
         self.env.invalidate_all()
 
@@ -115,15 +117,18 @@ class TestMilestoneSteps(MilestoneCase):
         )
         binding = self.bindings._for_record(self.backend, order)
         self.assertEqual(self.step(order, "received").reached_at, binding.create_date)
-        self.assertEqual(self.step(order, "confirmed").reached_at, order.date_order)
+        self.assertEqual(
+            self.step(order, "confirmed").reached_at,
+            order.distribution_sync_confirmed_at,
+        )
         for code in ("shipped", "invoiced", "paid"):
             self.assertFalse(self.step(order, code).reached_at, code)
         self.assertEqual(steps.backend_id, self.backend)
         self.assertEqual(steps.company_id, order.company_id)
         shipped = self.step(order, "shipped")
-        self.assertEqual(shipped.anchor_at, order.date_order)
+        self.assertEqual(shipped.anchor_at, order.distribution_sync_confirmed_at)
         self.assertEqual(shipped.state, "pending")
-        self.assertGreater(shipped.due_at, order.date_order)
+        self.assertGreater(shipped.due_at, order.distribution_sync_confirmed_at)
 
     def test_unbound_order_is_not_tracked(self):
         order = self.env["sale.order"].create({"partner_id": self.customer.id})
@@ -149,7 +154,8 @@ class TestMilestoneSteps(MilestoneCase):
         self.assertEqual(shipped.on_time_rate, 100.0)
         self.assertAlmostEqual(
             shipped.lead_time_hours,
-            (picking.date_done - order.date_order).total_seconds() / 3600,
+            (picking.date_done - order.distribution_sync_confirmed_at).total_seconds()
+            / 3600,
             places=3,
         )
 

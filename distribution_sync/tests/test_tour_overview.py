@@ -33,8 +33,10 @@ class TestTourOverview(BrowserTourMixin, DistributionSyncCase, HttpCase):
         # Confirmed a week ago and never shipped: late whatever the calendar.
         week_ago = fields.Datetime.now() - timedelta(days=7)
         self.env.cr.execute(
-            "UPDATE sale_order SET date_order = %s WHERE id = %s",
-            (week_ago, order.id),
+            """UPDATE sale_order
+                  SET date_order = %s, distribution_sync_confirmed_at = %s
+                WHERE id = %s""",
+            (week_ago, week_ago, order.id),
         )
         self.env.cr.execute(
             """UPDATE distribution_sync_binding SET create_date = %s

@@ -18,6 +18,9 @@ takes it as is. Rules:
   in percent (Shopify's 0.06 -> 6), which is what the importer compares with an
   Odoo percentage tax. Entries with a zero rate and a zero amount carry no tax
   and are left out, so that they need no Odoo tax.
+* Dates: ``ordered_at`` is ``processed_at`` (the order date Shopify shows and
+  reports on, in the past for orders imported from another platform), else
+  ``created_at``; both and ``cancelled_at`` become aware UTC datetimes.
 * Quantities: ``current_quantity`` (ordered minus removed and refunded units)
   wins when present: such lines are booked at that quantity, lines whose current
   quantity is 0 are left out, and their discount and tax amounts are scaled to
@@ -262,6 +265,11 @@ def map_order(order, *, money_set="shop", shipping_code_field="code"):
     result = {
         "external_id": exact_id(order, "Order"),
         "name": order.get("name"),
+        # The date Shopify shows on the order (set in the past for orders
+        # imported from elsewhere); created_at when it is missing.
+        "ordered_at": (
+            _datetime(order, "processed_at") or _datetime(order, "created_at")
+        ),
         "created_at": _datetime(order, "created_at"),
         "updated_at": order.get("updated_at"),
         "currency": currency,

@@ -60,6 +60,19 @@ def test_result_is_parsed_canonical_form():
     assert result["lines"][0]["barcode"] is None  # defaults of parse_order
 
 
+def test_order_date_is_processed_at_in_utc():
+    # Shopify's order date (processed_at, 14:03:26+02:00), not when the order
+    # was created (a second later) and not the import time.
+    data = sample_json("order_discounts")
+    result = map_order(data)
+    assert result["ordered_at"] == datetime(2025, 6, 12, 12, 3, 26, tzinfo=timezone.utc)
+    data["processed_at"] = "2025-01-31T19:30:00-05:00"
+    result = map_order(data)
+    assert result["ordered_at"] == datetime(2025, 2, 1, 0, 30, tzinfo=timezone.utc)
+    data["processed_at"] = None
+    assert map_order(data)["ordered_at"] == result["created_at"]
+
+
 def test_exact_ids_survive_a_javascript_round_trip():
     # The sample went through JavaScript: "id" lost its last digits, the
     # GraphQL ids (strings) did not.
