@@ -179,6 +179,10 @@ WRITABLE_FIELDS = {
     "dashboard": "*",
 }
 
+# Our methods on models of other addons that change the record: allowed to
+# those who may write it (the others, to those who may read it).
+WRITING_METHODS = {"action_distribution_sync_release"}
+
 # Our fields restricted to a group: {(model, field): group that may read it}.
 RESTRICTED_FIELDS = {
     ("message", "error_details"): "base.group_system",
@@ -586,8 +590,11 @@ class AccessSweep:
                     record.ids, [fname],
                 )  # fmt: skip
                 self.tally(who, "fields read" if shown else "fields refused")
+            may_write = record.with_user(user).has_access("write")
             for method in info["methods"] + info["private"]:
-                allowed = may and method in info["methods"]
+                allowed = method in info["methods"] and (
+                    may_write if method in WRITING_METHODS else may
+                )
                 if sync_model:
                     allowed = method in rows and rows[method][who]
                 self.probe(

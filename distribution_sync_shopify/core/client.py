@@ -307,7 +307,7 @@ def raise_user_errors(payload, path):
         if first_path is None:
             first_path = full
         parts.append(f"{field}: {message}" if field else message)
-    raise PayloadError(
+    raise errors.DocumentRefused(
         f"Shopify refused {path}: {'; '.join(parts)}",
         value=list(user_errors),
         hint="Correct the data in Odoo or in Shopify, then retry.",

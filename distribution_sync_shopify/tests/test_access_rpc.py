@@ -9,6 +9,8 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.distribution_sync.tests.test_access_rpc import GROUPS, AccessSweep
 
+from .fake_shopify import FakeShopify
+
 # As in the core's matrix: user, manager, plain internal user, portal user.
 MATRIX = """
 model                   operation                      user manager internal portal
@@ -69,6 +71,14 @@ class TestShopifyAccessRpc(AccessSweep, HttpCase):
             )
         )
         cls.secrets[shop] = secrets
+        # A shop to answer the buttons that read it (Fetch locations).
+        fake = FakeShopify(
+            access_token=secrets["shopify_access_token"],
+            api_version=shop.shopify_api_version,
+        )
+        cls.addClassCleanup(fake.stop)
+        fake.add_location(41 if tag == "a" else 42, f"Sweep store {tag}")
+        shop.api_url = fake.url
         warehouse = env["stock.warehouse"].search(
             [("company_id", "=", company.id)], limit=1
         )
