@@ -371,3 +371,26 @@ class TestInbox(DistributionSyncCase):
             lambda m: m.step == "confirmed"
         )
         self.assertEqual(confirmed.reached_at, order.distribution_sync_confirmed_at)
+
+    # ------------------------------------------------------------------ demo
+    def test_demo_inbox_reads_well(self):
+        """The demo's exceptions: none overdue at install, the body that is
+        no JSON offers no Retry, each with its short name."""
+        demo = self.env.ref(
+            "distribution_sync.demo_exception_validation", raise_if_not_found=False
+        )
+        if not demo:
+            self.skipTest("No demo data in this database.")
+        exceptions = (
+            self.env.ref("distribution_sync.demo_exception_mapping")
+            | demo
+            | self.env.ref("distribution_sync.demo_exception_transient")
+        )
+        for exc in exceptions:
+            self.assertGreater(exc.sla_deadline, exc.create_date, exc.name)
+            self.assertNotEqual(exc.sla_status, "overdue", exc.name)
+        self.assertFalse(demo.retryable)
+        mapping = self.env.ref("distribution_sync.demo_exception_mapping")
+        self.assertEqual(
+            mapping.summary, 'No mapping for product alias "DS-GADGET-XL".'
+        )
