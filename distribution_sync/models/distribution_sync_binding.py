@@ -279,18 +279,13 @@ class DistributionSyncBinding(models.Model):
                 nothing_to_replay.append(external_id)
         if not nothing_to_replay:
             return True
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Nothing to re-import"),
-                "message": self.env._(
-                    "No message from the channel produced %s: the binding is "
-                    "removed; the record comes back with the channel's next "
-                    "change (or fetch changes now).",
-                    ", ".join(nothing_to_replay),
-                ),
-                "type": "warning",
-                "sticky": False,
-            },
-        }
+        return self.env["distribution.sync.backend"]._notification(
+            self.env._("Nothing to re-import"),
+            self.env._(
+                "No message from the channel produced %s: the binding is "
+                "removed; the record comes back with the channel's next "
+                "change (or fetch changes now).",
+                ", ".join(nothing_to_replay),
+            ),
+            kind="warning",
+        )

@@ -804,17 +804,13 @@ class DistributionSyncMessage(models.Model):
         text = "\n".join(message._outcome_text() for message in self[:5])
         if len(self) > 5:
             text += "\n" + self.env._("… and %s more.", len(self) - 5)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Retry"),
-                "message": text,
-                "type": kind,
-                "sticky": kind == "danger",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["distribution.sync.backend"]._notification(
+            self.env._("Retry"),
+            text,
+            kind=kind,
+            sticky=kind == "danger",
+            next={"type": "ir.actions.client", "tag": "soft_reload"},
+        )
 
     def action_replay(self):
         """Re-run a message (even a processed one) with the current mappings."""

@@ -194,17 +194,12 @@ class SaleOrder(models.Model):
             )
         count = len(held._distribution_sync_holds())
         held.action_confirm()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Released"),
-                "message": self.env._(
-                    "%(orders)s released: confirmed despite %(count)s check(s).",
-                    orders=", ".join(held.mapped("name")),
-                    count=count,
-                ),
-                "type": "success",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env["distribution.sync.backend"]._notification(
+            self.env._("Released"),
+            self.env._(
+                "%(orders)s released: confirmed despite %(count)s check(s).",
+                orders=", ".join(held.mapped("name")),
+                count=count,
+            ),
+            next={"type": "ir.actions.client", "tag": "soft_reload"},
+        )

@@ -326,22 +326,16 @@ class DistributionSyncBackend(models.Model):
                 + ",".join(str(i) for i in chunk.ids),
             )
             chunk._mark_queued(delayed._quickbooks_send_batch_job())
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Send to QuickBooks"),
-                "message": self.env._(
-                    "%(count)s invoices and credit notes queued, ten per "
-                    "QuickBooks request.",
-                    count=len(messages),
-                )
-                if messages
-                else self.env._("QuickBooks has every posted invoice already."),
-                "type": "success",
-                "sticky": False,
-            },
-        }
+        return self._notification(
+            self.env._("Send to QuickBooks"),
+            self.env._(
+                "%(count)s invoices and credit notes queued, ten per "
+                "QuickBooks request.",
+                count=len(messages),
+            )
+            if messages
+            else self.env._("QuickBooks has every posted invoice already."),
+        )
 
     def _quickbooks_moves_to_send(self):
         """Posted customer invoices and credit notes of the company that have

@@ -52,17 +52,11 @@ class DistributionSyncShopifyImportWizard(models.TransientModel):
         backend._check_credentials()
         with backend._outside_errors_as_user_errors():
             backend._shopify_enqueue_import(self.date_from)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Import queued"),
-                "message": self.env._(
-                    "Orders updated since %(date)s are imported in the background.",
-                    date=self.date_from,
-                ),
-                "type": "success",
-                "sticky": False,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return backend._notification(
+            self.env._("Import queued"),
+            self.env._(
+                "Orders updated since %(date)s are imported in the background.",
+                date=self.date_from,
+            ),
+            next={"type": "ir.actions.act_window_close"},
+        )
