@@ -74,6 +74,12 @@ class DistributionSyncBackend(models.Model):
         inverse="_inverse_shippo_api_token",
         help="Stored encrypted, never shown again: type a new value to replace it.",
     )
+    easypost_api_key_set = fields.Boolean(
+        compute="_compute_secret_fields", string="API key is set"
+    )
+    shippo_api_token_set = fields.Boolean(
+        compute="_compute_secret_fields", string="API token is set"
+    )
     carrier_label_format = fields.Selection(
         [("PDF", "PDF"), ("PNG", "PNG"), ("ZPL", "ZPL (thermal printers)")],
         string="Label format",
@@ -153,6 +159,13 @@ class DistributionSyncBackend(models.Model):
             self._get_secret("shippo_api_token") or "",
             timeout=self.request_timeout or 20,
         )
+
+    def _easypost_credentials_set(self):
+        # The API URL defaults to EasyPost's: the key is what is missing.
+        return self.easypost_api_key_set
+
+    def _shippo_credentials_set(self):
+        return self.shippo_api_token_set
 
     def _easypost_test_connection(self):
         self._easypost_client().test_connection()

@@ -25,6 +25,19 @@ class TestCarrierBackend(CarrierCase):
             )
         )
 
+    def test_key_set_indicator_and_buttons_wait_for_it(self):
+        backend = self.new_backend(easypost_api_key=False)
+        self.assertFalse(backend.easypost_api_key_set)
+        self.assertFalse(backend.credentials_set, "the API URL alone calls nothing")
+        backend.easypost_api_key = EASYPOST_KEY
+        self.assertTrue(backend.easypost_api_key_set)
+        self.assertTrue(backend.credentials_set)
+        shippo = self.new_backend(backend_type="shippo", easypost_api_key=False)
+        self.assertFalse(shippo.credentials_set)
+        shippo.shippo_api_token = "shippo_test_token"
+        self.assertTrue(shippo.shippo_api_token_set)
+        self.assertTrue(shippo.credentials_set)
+
     def test_easypost_backend_defaults(self):
         backend = self.new_backend(webhook_secret="whsec-new")
         self.assertEqual(backend.api_url, "https://api.easypost.com/v2")

@@ -102,6 +102,9 @@ class DistributionSyncBackend(models.Model):
     quickbooks_token_url = fields.Char(
         string="QuickBooks token URL", default=oauth.TOKEN_URL
     )
+    quickbooks_client_secret_set = fields.Boolean(
+        compute="_compute_secret_fields", string="Client secret is set"
+    )
     quickbooks_connected = fields.Boolean(
         compute="_compute_quickbooks_connected", string="Connected to QuickBooks"
     )
@@ -194,6 +197,10 @@ class DistributionSyncBackend(models.Model):
     def _quickbooks_health(self):
         """The connection lasts while its refresh token does."""
         return {"token_expires_at": self.quickbooks_refresh_expires_at}
+
+    def _quickbooks_credentials_set(self):
+        # Calls go out once connected: the refresh token and the company.
+        return bool(self.quickbooks_connected and self.quickbooks_realm_id)
 
     def _quickbooks_test_connection(self):
         info = self._quickbooks_client().read("CompanyInfo", self.quickbooks_realm_id)

@@ -98,6 +98,9 @@ class TestTokensConnect(QuickbooksCase):
         )
         self.qb.sudo().quickbooks_realm_id = False
         self.assertFalse(self.qb.quickbooks_connected)
+        # Nothing to test or fetch before the connection.
+        self.assertFalse(self.qb.credentials_set)
+        self.assertTrue(self.qb.quickbooks_client_secret_set)
         state = self._connect_state()
         code = self.fake.authorization_code()
         backend = self.env["distribution.sync.backend"]._quickbooks_connect_callback(
@@ -106,6 +109,7 @@ class TestTokensConnect(QuickbooksCase):
         self.assertEqual(backend, self.qb)
         self.assertEqual(self.qb.quickbooks_realm_id, self.fake.realm_id)
         self.assertTrue(self.qb.quickbooks_connected)
+        self.assertTrue(self.qb.credentials_set)
         self.assertTrue(self.qb.quickbooks_refresh_expires_at)
         stored = self.env["distribution.sync.secret"]._get_fresh(
             self.qb, "quickbooks_refresh_token"
