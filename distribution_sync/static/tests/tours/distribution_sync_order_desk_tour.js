@@ -57,8 +57,17 @@ registry.category("web_tour.tours").add("distribution_sync_order_desk_tour", {
             run: "click",
         },
         {
-            content: "Nothing is held any more",
-            trigger: 'button[name="action_open_orders_held"] .o_stat_value:contains(/^0$/)',
+            content: "Open the orders held again",
+            trigger: 'button[name="action_open_orders_held"]',
+            run: "click",
+        },
+        {
+            content: "The held orders are listed",
+            trigger: ".o_breadcrumb .active:contains(Orders held)",
+        },
+        {
+            content: "The released order is no longer among them",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(Held Desk Customer)))",
         },
     ],
 });
