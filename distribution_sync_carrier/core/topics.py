@@ -2,10 +2,10 @@
 shipment requests out); the core's ``topic_label`` reads them before its
 own table."""
 
-
-def _lt(source):
-    """Mark ``source`` for the translation catalog (translated where shown)."""
-    return source
+if __name__.startswith("odoo.addons."):
+    from odoo.addons.distribution_sync.core.topics import _lt
+else:
+    from distribution_sync.core.topics import _lt
 
 
 TOPIC_LABELS = {

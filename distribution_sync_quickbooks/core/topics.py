@@ -4,10 +4,10 @@ own table. A topic both ways (``invoice/create``: a notice in, an invoice
 out) has a ``(direction, topic)`` entry. Entities Odoo does not use read as
 their words."""
 
-
-def _lt(source):
-    """Mark ``source`` for the translation catalog (translated where shown)."""
-    return source
+if __name__.startswith("odoo.addons."):
+    from odoo.addons.distribution_sync.core.topics import _lt
+else:
+    from distribution_sync.core.topics import _lt
 
 
 TOPIC_LABELS = {
