@@ -570,20 +570,30 @@ class DistributionSyncReconciliation(models.Model):
         cr.execute(f"SELECT count(*) FROM {self._found_table}")
         found = cr.fetchone()[0]
         now = fields.Datetime.now()
+        # Deadlines as every exception has them: the backend's SLA on its
+        # company's working days (one per backend, not per row).
+        cr.execute(f"SELECT DISTINCT backend_id FROM {self._found_table}")
+        backends = self.env["distribution.sync.backend"].browse(
+            [row[0] for row in cr.fetchall()]
+        )
+        due = {
+            backend.id: backend.company_id._distribution_sync_due_at(
+                now, backend.exception_sla_hours or 24
+            )
+            for backend in backends
+        }
         cr.execute(
             f"""INSERT INTO distribution_sync_exception AS e
                     (name, backend_id, company_id, message_id, category, severity,
                      state, value, hint, work_key, problem_key, occurrence_count,
-                     last_seen, sla_deadline, res_model, res_id,
+                     last_seen, sla_deadline, retryable, res_model, res_id,
                      reconciliation_check, amount_odoo, amount_channel,
                      amount_difference, currency_id,
                      create_uid, create_date, write_uid, write_date)
                 SELECT left(f.name, 1000), f.backend_id, be.company_id,
                        f.message_id, 'reconciliation', 'error', 'open',
                        left(f.value, 250), h.hint, f.work_key, f.problem_key, 1,
-                       %(now)s,
-                       %(now)s + make_interval(
-                         hours => COALESCE(be.exception_sla_hours, 24)::int),
+                       %(now)s, d.due, f.message_id IS NOT NULL,
                        f.res_model, f.res_id, f.check_code, f.amount_odoo,
                        f.amount_channel,
                        abs(COALESCE(f.amount_odoo, 0) - COALESCE(f.amount_channel, 0)),
@@ -592,6 +602,8 @@ class DistributionSyncReconciliation(models.Model):
                   JOIN distribution_sync_backend be ON be.id = f.backend_id
                   JOIN unnest(%(codes)s::varchar[], %(hints)s::text[])
                        AS h(code, hint) ON h.code = f.check_code
+                  JOIN unnest(%(due_backends)s::int[], %(due_at)s::timestamp[])
+                       AS d(backend_id, due) ON d.backend_id = f.backend_id
                 ON CONFLICT (problem_key) WHERE state = 'open' DO UPDATE
                    SET name = EXCLUDED.name,
                        occurrence_count = e.occurrence_count + 1,
@@ -608,6 +620,8 @@ class DistributionSyncReconciliation(models.Model):
                 "uid": self.env.uid,
                 "codes": list(hints),
                 "hints": list(hints.values()),
+                "due_backends": list(due),
+                "due_at": list(due.values()),
             },
         )
         new_ids = [row[0] for row in cr.fetchall() if row[1]]

@@ -96,6 +96,14 @@ class TestOrderChecks(ReconciliationCase):
         self.assertIn("20.00", exc.name)
         self.assertTrue(exc.hint)
         self.assertEqual(exc.company_id, self.backend.company_id)
+        # No message to run again; due as any exception: on working days.
+        self.assertFalse(exc.retryable)
+        self.assertEqual(
+            exc.sla_deadline,
+            self.backend.company_id._distribution_sync_due_at(
+                run.run_at, self.backend.exception_sla_hours
+            ),
+        )
         self.assertEqual(exc.problem_key, problem_key(self.backend.id, exc.work_key))
         self.assertEqual(
             (run.discrepancy_count, run.new_count, run.resolved_count), (1, 1, 0)
@@ -215,6 +223,8 @@ class TestOrderChecks(ReconciliationCase):
         self.assertEqual(len(exc), 1, "a fresh message is still being worked on")
         self.assertEqual(exc.reconciliation_check, "order_not_imported")
         self.assertEqual(exc.message_id, stuck)
+        # Its message can be run again from the inbox.
+        self.assertTrue(exc.retryable)
         self.assertEqual(exc.work_key, "reconcile:order_not_imported:NI-1")
         self.assertIn("NI-1", exc.name)
         self.assertEqual(self.line(run, "order_not_imported").checked_count, 2)
