@@ -132,6 +132,8 @@ class DistributionSyncException(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # The deadline when the exception opens (a repeat keeps its own):
+        # the backend's SLA on the company's working days.
         for vals in vals_list:
             if not vals.get("sla_deadline") and vals.get("backend_id"):
                 backend = self.env["distribution.sync.backend"].browse(
@@ -207,9 +209,6 @@ class DistributionSyncException(models.Model):
             "work_key": work_key,
             "retryable": retryable,
             "problem_key": self._problem_key(backend, category, work_key, value, name),
-            "sla_deadline": backend.company_id._distribution_sync_due_at(
-                fields.Datetime.now(), backend.exception_sla_hours or 24
-            ),
         }
         if record:
             vals.update(res_model=record._name, res_id=record.id)
