@@ -247,14 +247,19 @@ class DistributionSyncBackendIntakeMixin(models.AbstractModel):
         except Exception as exc:  # a scheduled job's failure must reach a person
             raise FetchFailed(exc) from exc
 
+    @api.model
+    def _current_job(self):
+        """The ``queue.job`` this code runs in (empty outside a job)."""
+        job_uuid = self.env.context.get("job_uuid")
+        if not job_uuid:
+            return self.env["queue.job"]
+        return self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
+
     def _job_retries_left(self):
         """Whether queue_job will run the current job again after a
         ``RetryableJobError`` (always, outside a job)."""
-        job_uuid = self.env.context.get("job_uuid")
-        if not job_uuid:
-            return True
-        job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
-        return not job.max_retries or job.retry + 1 < job.max_retries
+        job = self._current_job()
+        return not job or not job.max_retries or job.retry + 1 < job.max_retries
 
     def _fetch_work_key(self):
         return f"fetch:{self.id}"

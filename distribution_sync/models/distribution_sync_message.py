@@ -601,11 +601,8 @@ class DistributionSyncMessage(models.Model):
     def _may_retry_concurrency(self):
         """Whether the current job may be retried for a concurrency error
         (outside a queue job nothing counts the retries: it may)."""
-        job_uuid = self.env.context.get("job_uuid")
-        if not job_uuid:
-            return True
-        job = self.env["queue.job"].sudo().search([("uuid", "=", job_uuid)], limit=1)
-        return job.retry < self._concurrency_retries
+        job = self.env["distribution.sync.backend"]._current_job()
+        return not job or job.retry < self._concurrency_retries
 
     def _record_success(self, result, attempt):
         """Record a finished piece of work.
