@@ -764,15 +764,6 @@ class DistributionSyncImporter(models.AbstractModel):
         )
 
     @api.model
-    def _document_url(self, backend, record, external_id):
-        """The page of ``record`` (bound to ``external_id``) in the channel's
-        admin, or None: the backend's ``_<type>_document_url(record,
-        external_id)`` when the channel has one (a channel addon may also
-        override this method for its type)."""
-        hook = getattr(backend, f"_{backend.backend_type}_document_url", None)
-        return hook(record, external_id) if hook else None
-
-    @api.model
     def _remote_order_state(self, order):
         """The channel's status of ``order`` as reconciliation compares it:
         ``cancelled``, else its payment status (``open`` when it has none)."""

@@ -56,7 +56,7 @@ class SaleOrder(models.Model):
 
     def _compute_distribution_sync_channel(self):
         """From the order's binding (the first one): the channel's name and the
-        order's page there, as ``distribution.sync.importer._document_url``
+        order's page there, as the channel's ``_<type>_document_url``
         gives it. Read as superuser: an order desk user may not read bindings
         or backends."""
         ids = [order_id for order_id in self._origin.ids if order_id]
@@ -73,7 +73,6 @@ class SaleOrder(models.Model):
         first = {}
         for binding in bindings:
             first.setdefault(binding.res_id, binding)
-        importer = self.env["distribution.sync.importer"].sudo()
         for order in self:
             binding = first.get(order._origin.id)
             backend = binding and binding.backend_id
@@ -86,7 +85,7 @@ class SaleOrder(models.Model):
             ) or False
             order.distribution_sync_channel_url = (
                 binding
-                and importer._document_url(backend, order._origin, binding.external_id)
+                and backend._call("document_url", order._origin, binding.external_id)
             ) or False
 
     def action_distribution_sync_open_channel(self):

@@ -132,6 +132,14 @@ class DistributionSyncBackend(models.Model):
     def _compute_credentials_set(self):
         return super()._compute_credentials_set()
 
+    def _shopify_document_url(self, record, external_id):
+        """An order's page in the Shopify admin of the backend's shop."""
+        domain = (self.shopify_shop_domain or "").strip()
+        domain = domain.removeprefix("https://").removeprefix("http://").strip("/")
+        if record._name == "sale.order" and domain:
+            return f"https://{domain}/admin/orders/{external_id}"
+        return None
+
     def _shopify_topic_labels(self):
         """Readable labels of the Shopify topics, in the user's language."""
         return {

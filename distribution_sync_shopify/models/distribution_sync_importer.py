@@ -6,8 +6,7 @@ from odoo import api, models
 class DistributionSyncImporter(models.AbstractModel):
     """What differs for Shopify documents; refunds become credit notes through
     the core's ``_import_credit_note`` (``core.refund_mapper`` gives the
-    canonical refund, Shopify's line ids are the order lines' channel ids);
-    an order links to its page in the shop's admin."""
+    canonical refund, Shopify's line ids are the order lines' channel ids)."""
 
     _inherit = "distribution.sync.importer"
 
@@ -19,12 +18,3 @@ class DistributionSyncImporter(models.AbstractModel):
         if backend.backend_type == "shopify" and line.get("sku"):
             line = dict(line, barcode=line.get("barcode") or line["sku"])
         return super()._find_product(backend, table, line)
-
-    @api.model
-    def _document_url(self, backend, record, external_id):
-        """An order's page in the Shopify admin of the backend's shop."""
-        domain = (backend.shopify_shop_domain or "").strip()
-        domain = domain.removeprefix("https://").removeprefix("http://").strip("/")
-        if backend.backend_type == "shopify" and record._name == "sale.order":
-            return f"https://{domain}/admin/orders/{external_id}" if domain else None
-        return super()._document_url(backend, record, external_id)
