@@ -107,6 +107,8 @@ class DistributionSyncBackend(models.Model):
     * ``_<type>_credentials_set() -> bool``: what the channel needs to call
       out is filled in (default: an API URL); the buttons that call out are
       hidden until then.
+    * ``_<type>_topic_labels() -> dict``: readable labels of the channel's
+      topics (``{topic or (direction, topic): label}``; default: none).
     * ``_<type>_document_url(record, external_id) -> str | None``: the page
       of a bound record in the channel's admin (default: none).
     * ``_<type>_default_ownership() -> list[dict]``: ownership rows created
@@ -389,6 +391,9 @@ class DistributionSyncBackend(models.Model):
 
     def _default_document_url(self, record, external_id):
         return None
+
+    def _default_topic_labels(self):
+        return {}
 
     def _default_credentials_set(self):
         return bool(self.api_url)

@@ -169,15 +169,14 @@ class DistributionSyncMessage(models.Model):
     def _topic_label_tables(self):
         """Label tables of this message's channel, in the user's language,
         the first one read first: the channel's ``_<type>_topic_labels()``
-        (``{topic or (direction, topic): label}``) when it has one, then the
+        (``{topic or (direction, topic): label}``, none by default), then the
         core's generic topics."""
         self.ensure_one()
         backend = self.backend_id
-        channel = getattr(backend, f"_{backend.backend_type}_topic_labels", None)
         core = {
             key: self.env._(label) for key, label in core_topics.TOPIC_LABELS.items()
         }
-        return (channel() if channel else {}), core
+        return (backend._call("topic_labels") if backend else {}), core
 
     @api.depends("topic", "direction", "backend_id.backend_type")
     @api.depends_context("lang")
